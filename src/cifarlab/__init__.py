@@ -1,0 +1,1 @@
+"""cifarlab: traceable image-classification experiments."""
