@@ -1,0 +1,24 @@
+# cifarlab: download -> split -> train -> evaluate -> aggregate -> figures -> report.
+# The same commands and paths as dvc.yaml (tests/test_frontends.py keeps them equal).
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "params.yaml"
+
+
+validate(config, "workflow/schemas/params.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        dag.REPORT_HTML,
+    default_target: True

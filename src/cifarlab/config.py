@@ -1,0 +1,285 @@
+"""params.yaml -> validated, frozen dataclasses.
+
+Config flows once: the YAML is validated against the JSON Schema shared with Snakemake
+(`workflow/schemas/params.schema.yaml`), cross-references are checked (recipe, dataset and
+profile names), and the active profile's budget is applied. Every error names the key.
+This module must stay torch-free: Snakemake imports it while building the DAG.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
+IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+class ConfigError(ValueError):
+    """A params.yaml problem; the message names the file and the offending key."""
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    name: str
+    kind: str
+    url: str
+    md5: str | None
+    files: Mapping[str, Mapping[str, str]] | None
+    local: str | None
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: str
+    lr: float
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    nesterov: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    name: str
+    t_max: int | None = None  # epochs; None = the run's max_epochs
+    warmup_epochs: int = 0
+    eta_min: float = 0.0
+
+
+@dataclass(frozen=True)
+class EarlyStoppingConfig:
+    monitor: str
+    mode: str
+    patience: int | None  # None = off
+    min_delta: float = 0.0
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    name: str
+    epochs: int
+    trainable: str  # "head" | "all"
+    lr: float
+    schedule: str = "cosine"
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    name: str
+    batch_size: int
+    max_epochs: int
+    optimizer: OptimizerConfig
+    schedule: ScheduleConfig
+    early_stopping: EarlyStoppingConfig
+    normalize: str | tuple[tuple[float, ...], tuple[float, ...]]
+    eval_batch_size: int = 256
+    label_smoothing: float = 0.0
+    grad_clip: float | None = None
+    resize: int | None = None
+    augment: tuple[Mapping[str, Any], ...] = ()
+    mix: Mapping[str, float] | None = None
+    phases: tuple[PhaseConfig, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    name: str
+    device: str
+    dataset: str | None = None
+    train_subset: int | None = None
+    val_subset: int | None = None
+    test_subset: int | None = None
+    max_epochs: int | None = None
+    amp: bool = False
+    channels_last: bool = False
+    progress: bool = True
+    latency_repeats: int = 20
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    val_fraction: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One trained model, with the profile already applied to its dataset and recipe."""
+
+    name: str
+    study: str
+    model: str
+    model_args: Mapping[str, Any]
+    dataset: DatasetConfig  # effective dataset (the profile may substitute one)
+    declared_dataset: str  # the dataset the study itself used
+    recipe: RecipeConfig  # effective recipe (the profile may cap epochs)
+    seed: int = 0
+    description: str = ""
+
+    @property
+    def normalize_stats(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        spec = self.recipe.normalize
+        if spec == "dataset":
+            return self.dataset.mean, self.dataset.std
+        if spec == "imagenet":
+            return IMAGENET_STATS
+        return spec  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Config:
+    profile: ProfileConfig
+    split: SplitConfig
+    datasets: Mapping[str, DatasetConfig]
+    recipes: Mapping[str, RecipeConfig]
+    experiments: Mapping[str, ExperimentConfig]
+    raw: Mapping[str, Any] = field(repr=False)  # the validated mapping, for params hashing
+
+    def experiment(self, name: str) -> ExperimentConfig:
+        try:
+            return self.experiments[name]
+        except KeyError:
+            raise ConfigError(
+                f"experiments.{name}: no such experiment; known: {', '.join(self.experiments)}"
+            ) from None
+
+    @property
+    def active_datasets(self) -> list[str]:
+        """Datasets the active profile's experiments train on, in a stable order."""
+        return sorted({e.dataset.name for e in self.experiments.values()})
+
+
+def load_schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _dotted(path: Any) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def validate_params(raw: Mapping[str, Any], source: str = "params.yaml") -> None:
+    """Raise ConfigError naming the key for the first schema or cross-reference problem."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), str(e.path)))
+    if errors:
+        err = errors[0]
+        raise ConfigError(f"{source}: {_dotted(err.absolute_path)}: {err.message}")
+    _check_references(raw, source)
+
+
+def _check_references(raw: Mapping[str, Any], source: str) -> None:
+    if raw["profile"] not in raw["profiles"]:
+        known = ", ".join(raw["profiles"])
+        raise ConfigError(f"{source}: profile: unknown profile {raw['profile']!r}; known: {known}")
+    profile = raw["profiles"][raw["profile"]]
+    if profile.get("dataset") and profile["dataset"] not in raw["datasets"]:
+        raise ConfigError(
+            f"{source}: profiles.{raw['profile']}.dataset: unknown dataset {profile['dataset']!r}"
+        )
+    for name, exp in raw["experiments"].items():
+        for ref, table in (("recipe", "recipes"), ("dataset", "datasets")):
+            if exp[ref] not in raw[table]:
+                known = ", ".join(raw[table])
+                raise ConfigError(
+                    f"{source}: experiments.{name}.{ref}: unknown {ref} {exp[ref]!r}; known: {known}"
+                )
+
+
+def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> RecipeConfig:
+    r = copy.deepcopy(dict(raw))
+    max_epochs = r["max_epochs"]
+    schedule = dict(r["schedule"])
+    if profile.max_epochs is not None and profile.max_epochs < max_epochs:
+        # Under a budget the cosine schedule is compressed to the budget, so the short run
+        # still anneals to eta_min instead of stopping at the top of the curve.
+        max_epochs = profile.max_epochs
+        schedule["t_max"] = None
+        schedule["warmup_epochs"] = min(schedule.get("warmup_epochs", 0), max_epochs - 1)
+    normalize = r["normalize"]
+    if isinstance(normalize, dict):
+        normalize = (tuple(normalize["mean"]), tuple(normalize["std"]))
+    phases = r.get("phases")
+    return RecipeConfig(
+        name=name,
+        batch_size=r["batch_size"],
+        eval_batch_size=r.get("eval_batch_size", 256),
+        max_epochs=max_epochs,
+        optimizer=OptimizerConfig(**r["optimizer"]),
+        schedule=ScheduleConfig(**schedule),
+        early_stopping=EarlyStoppingConfig(**r["early_stopping"]),
+        normalize=normalize,
+        label_smoothing=r.get("label_smoothing", 0.0),
+        grad_clip=r.get("grad_clip"),
+        resize=r.get("resize"),
+        augment=tuple(r.get("augment") or ()),
+        mix=r.get("mix"),
+        phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
+    )
+
+
+def build_config(raw: Mapping[str, Any], source: str = "params.yaml") -> Config:
+    """Validate ``raw`` and turn it into a :class:`Config` with the profile applied."""
+    validate_params(raw, source)
+    pname = raw["profile"]
+    profile = ProfileConfig(name=pname, **raw["profiles"][pname])
+    datasets = {
+        n: DatasetConfig(
+            name=n,
+            kind=d["kind"],
+            url=d["url"],
+            md5=d.get("md5"),
+            files=d.get("files"),
+            local=d.get("local"),
+            mean=tuple(d.get("mean", (0.5, 0.5, 0.5))),
+            std=tuple(d.get("std", (0.25, 0.25, 0.25))),
+        )
+        for n, d in raw["datasets"].items()
+    }
+    recipes = {n: _recipe(n, r, profile) for n, r in raw["recipes"].items()}
+    experiments = {
+        n: ExperimentConfig(
+            name=n,
+            study=e["study"],
+            model=e["model"],
+            model_args=dict(e.get("model_args") or {}),
+            dataset=datasets[profile.dataset or e["dataset"]],
+            declared_dataset=e["dataset"],
+            recipe=recipes[e["recipe"]],
+            seed=e.get("seed", 0),
+            description=e.get("description", ""),
+        )
+        for n, e in raw["experiments"].items()
+    }
+    return Config(
+        profile=profile,
+        split=SplitConfig(**raw["split"]),
+        datasets=datasets,
+        recipes=recipes,
+        experiments=experiments,
+        raw=raw,
+    )
+
+
+def load_config(path: str | Path = "params.yaml", profile: str | None = None) -> Config:
+    """Read, validate and build the config; ``profile`` overrides the file's ``profile``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: parameter file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    if profile is not None:
+        raw["profile"] = profile
+    return build_config(raw, str(path))

@@ -1,0 +1,1 @@
+"""One module per DAG step: ``run(cfg, experiment, command)`` does the I/O around src."""

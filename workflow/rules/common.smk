@@ -1,0 +1,19 @@
+# Shared helpers: the config is checked once more (cross-references, naming the key),
+# and every rule takes its outputs and params from cifarlab.dag, as dvc.yaml does.
+from cifarlab import dag
+from cifarlab.config import build_config
+
+CFG = build_config(config)
+PROFILE = config["profile"]
+EXPERIMENTS = list(config["experiments"])
+# Training jobs claim one GPU each on CUDA profiles (a slot allocator picks which one).
+GPUS_PER_TRAIN_JOB = 1 if CFG.profile.device in ("cuda", "auto") else 0
+
+
+wildcard_constraints:
+    exp="|".join(EXPERIMENTS),
+
+
+def step_params(step, exp=None):
+    """Hash of the params a step reads: a change reruns exactly the affected jobs."""
+    return dag.params_hash(dag.param_values(step, config, exp))

@@ -1,0 +1,51 @@
+rule aggregate:
+    input:
+        expand(dag.eval_outputs("{exp}"), exp=EXPERIMENTS),
+        expand(dag.train_outputs("{exp}"), exp=EXPERIMENTS),
+    output:
+        dag.table_outputs(),
+    params:
+        values=step_params("aggregate"),
+        profile=PROFILE,
+    log:
+        "logs/aggregate.log",
+    conda:
+        "../envs/cifarlab.yaml"
+    shell:
+        "python workflow/scripts/aggregate.py --profile {params.profile} 2>&1 | tee {log}"
+
+
+rule figures:
+    input:
+        dag.table_outputs(),
+        expand(dag.eval_outputs("{exp}"), exp=EXPERIMENTS),
+        expand(dag.train_outputs("{exp}"), exp=EXPERIMENTS),
+    output:
+        directory(dag.SUMMARY_DIR),
+    params:
+        values=step_params("figures"),
+        profile=PROFILE,
+    log:
+        "logs/figures.log",
+    conda:
+        "../envs/cifarlab.yaml"
+    shell:
+        "python workflow/scripts/figures.py --profile {params.profile} 2>&1 | tee {log}"
+
+
+rule report:
+    input:
+        dag.table_outputs(),
+        dag.SUMMARY_DIR,
+        dag.PREVIEW_DIR,
+    output:
+        dag.REPORT_HTML,
+    params:
+        values=step_params("report"),
+        profile=PROFILE,
+    log:
+        "logs/report.log",
+    conda:
+        "../envs/cifarlab.yaml"
+    shell:
+        "python workflow/scripts/report.py --profile {params.profile} 2>&1 | tee {log}"

@@ -1,0 +1,7 @@
+"""The `evaluate` step of the DAG (see cifarlab.steps.evaluate); run by Snakemake and DVC alike."""
+
+import sys
+
+from cifarlab.cli import run_step
+
+sys.exit(run_step("evaluate"))

@@ -1,0 +1,7 @@
+"""The `split` step of the DAG (see cifarlab.steps.split); run by Snakemake and DVC alike."""
+
+import sys
+
+from cifarlab.cli import run_step
+
+sys.exit(run_step("split"))
