@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from cifarlab.config import ConfigError, load_config
+from cifarlab.errors import CifarlabError
 
 STEPS = ("download", "split", "preview", "train", "evaluate", "aggregate", "figures", "report")
 PER_EXPERIMENT = ("train", "evaluate")
@@ -40,7 +41,7 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
             cfg.experiment(args.experiment)  # unknown names fail here, naming the key
         module = importlib.import_module(f"cifarlab.steps.{step}")
         module.run(cfg, experiment=args.experiment, command=list(command))
-    except (ConfigError, FileNotFoundError) as exc:
+    except (CifarlabError, FileNotFoundError, ValueError) as exc:
         print(f"cifarlab {step}: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -16,12 +16,14 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
+from cifarlab.errors import CifarlabError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
-class ConfigError(ValueError):
+class ConfigError(CifarlabError, ValueError):
     """A params.yaml problem; the message names the file and the offending key."""
 
 
@@ -283,3 +285,30 @@ def load_config(path: str | Path = "params.yaml", profile: str | None = None) ->
     if profile is not None:
         raw["profile"] = profile
     return build_config(raw, str(path))
+
+
+def write_model_enum(schema_path: Path = SCHEMA_PATH) -> list[str]:
+    """Rewrite the schema's model-name enum from the registry (imports torch: not for DAG time)."""
+    from cifarlab.models import list_models
+
+    names = list_models()
+    text = schema_path.read_text()
+    begin, end = "# BEGIN MODEL NAMES\n", "    # END MODEL NAMES"
+    head, rest = text.split(begin)
+    _, tail = rest.split(end)
+    body = "    enum: [" + ", ".join(names) + "]\n"
+    schema_path.write_text(head + begin + body + end + tail)
+    return names
+
+
+def schema_model_names() -> list[str]:
+    return list(load_schema()["$defs"]["model_name"]["enum"])
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--write-model-enum"]:
+        print(f"{SCHEMA_PATH}: {len(write_model_enum())} model names")
+    else:
+        sys.exit("usage: python -m cifarlab.config --write-model-enum")

@@ -1,0 +1,38 @@
+# Two entry points for a fresh clone: `make run` (the quick profile, end to end, report
+# included) and `make test`. Each installs what is missing first.
+SHELL := /bin/bash
+CORES ?= $(shell nproc)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+FMNIST := /usr/share/datasets/fashion-mnist
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: run test env data-offline schema clean
+
+# uv, then the locked environment (bytecode compiled: every rule is a fresh process).
+env: .venv/.synced
+$(UV):
+	python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode
+	touch $@
+
+# Fashion-MNIST for the offline quick profile (Debian's package), when apt is at hand.
+data-offline:
+	@if [ ! -d $(FMNIST) ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; fi
+
+run: env data-offline
+	@start=$$(date +%s); \
+	$(UV) run snakemake --cores $(CORES) --resources gpu=0 && \
+	$(UV) run dvc commit -f -q && \
+	echo "cifarlab: done in $$(( $$(date +%s) - start )) s; report: $(CURDIR)/report/index.html"
+
+test: env
+	$(UV) run pytest
+
+# Regenerate the schema's list of model names from the registry.
+schema: env
+	$(UV) run python -m cifarlab.config --write-model-enum
+
+clean:
+	rm -rf data results report/index.html logs .snakemake
