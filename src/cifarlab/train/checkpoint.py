@@ -1,0 +1,108 @@
+"""Model checkpoints (best.pt / last.pt) and the resume state, all written atomically.
+
+Checkpoint format (``best.pt``, ``last.pt``): a dict with ``state_dict`` (the plain
+module's, on CPU-loadable tensors), ``epoch`` (1-based), ``monitor``, ``metric`` (the
+monitored value at that epoch) and ``settings`` (TrainSettings.to_dict()). Loadable with
+``torch.load(path, weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from cifarlab.io import atomic_path
+from cifarlab.train.settings import TrainSettings
+from cifarlab.train.trainable import unwrap
+
+STATE_FILE = "state.pt"  # the resume state, rewritten after every epoch
+STATE_FORMAT = 1
+
+
+def save_torch(path: Path, obj: Any) -> None:
+    """``torch.save`` through a temporary sibling, so a kill never leaves half a file."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_torch(path: Path, device: torch.device | str = "cpu") -> Any:
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+def checkpoint(model: nn.Module, epoch: int, monitor: str, metric: float,
+               settings: TrainSettings) -> dict[str, Any]:
+    """The checkpoint payload for ``model`` as it is now."""
+    return {"state_dict": unwrap(model).state_dict(), "epoch": epoch, "monitor": monitor,
+            "metric": metric, "settings": settings.to_dict()}
+
+
+def run_fingerprint(settings: TrainSettings, model: nn.Module, loader_sizes: Iterable[int],
+                    extra: Mapping[str, Any] | None) -> str:
+    """What must match for a saved state to be continued: the settings, the model's
+    parameter/buffer names, shapes and dtypes, the loaders' batch counts and ``extra``
+    (the caller's own identity of data and model config)."""
+    model = unwrap(model)
+    signature = [(k, list(v.shape), str(v.dtype)) for k, v in model.state_dict().items()]
+    blob = json.dumps({"settings": settings.to_dict(), "model": type(model).__qualname__,
+                       "tensors": signature, "batches": list(loader_sizes),
+                       "extra": extra or {}}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def capture_rng() -> dict[str, Any]:
+    """Every global RNG a training step might draw from (torch CPU/CUDA, random, numpy)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "python": random.getstate(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                  "has_gauss": has_gauss, "gauss": gauss},
+    }
+
+
+def restore_rng(state: Mapping[str, Any]) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    cuda = state["cuda"]
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in cuda])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    n = state["numpy"]
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state((n["kind"], keys, n["pos"], n["has_gauss"], n["gauss"]))
+
+
+def best_file_name(epoch: int) -> str:
+    return f"best-epoch{epoch:04d}.pt"
+
+
+def tidy_state_dir(state_dir: Path, keep: str | None) -> None:
+    """Drop best-epoch files other than ``keep`` and temporaries a kill left behind."""
+    for path in [*state_dir.glob("best-epoch*.pt"), *state_dir.glob(".*.tmp")]:
+        if path.name != keep:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def clear_state_dir(state_dir: Path) -> None:
+    """Remove this module's files from ``state_dir`` (and the folder when left empty)."""
+    tidy_state_dir(state_dir, keep=None)
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    if state_dir.is_dir() and not any(state_dir.iterdir()):
+        state_dir.rmdir()

@@ -1,0 +1,116 @@
+"""One training epoch and one evaluation pass; the loss with hard or soft targets.
+
+Sums stay on the device and the loss is checked for finiteness one batch late, so the
+host never waits for the step it has just queued (the GPU keeps a batch of work ahead).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from cifarlab.train.precision import Precision
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the message names epoch and batch."""
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    loss: float  # mean per sample
+    acc: float  # fraction in [0, 1]
+
+
+def batch_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy and the number of correct predictions.
+
+    ``y`` is int64 class indices, or float (N, K) probabilities from MixUp/CutMix; soft
+    targets count as correct when the prediction equals their argmax.
+    """
+    logits = logits.float()  # the loss in float32 even under autocast
+    loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    labels = y.argmax(dim=1) if y.is_floating_point() else y
+    return loss, (logits.argmax(dim=1) == labels).sum()
+
+
+class _Totals:
+    """Per-sample sums on the device, read once at the end of the pass."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.loss = torch.zeros((), device=device, dtype=torch.float64)
+        self.correct = torch.zeros((), device=device, dtype=torch.int64)
+        self.n = 0
+
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, n: int) -> None:
+        self.loss += loss.detach().double() * n
+        self.correct += correct
+        self.n += n
+
+    def stats(self) -> EpochStats:
+        if self.n == 0:
+            raise ValueError("the loader yielded no batch")
+        return EpochStats(self.loss.item() / self.n, self.correct.item() / self.n)
+
+
+def _check_finite(loss: torch.Tensor, epoch: int, batch: int, batches: int) -> float:
+    value = loss.item()
+    if not math.isfinite(value):
+        raise NonFiniteLossError(
+            f"training loss is {value} at epoch {epoch}, batch {batch}/{batches}: the run "
+            "diverged (lower the lr, add warm-up or grad_clip) or the batch holds NaN/inf")
+    return value
+
+
+def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer,
+                    precision: Precision, *, epoch: int, label_smoothing: float,
+                    grad_clip: float | None, device: torch.device, bar: tqdm) -> EpochStats:
+    """Train over ``loader`` once; raise NonFiniteLossError on a NaN/inf batch loss."""
+    model.train()
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    totals, pending, batches = _Totals(device), None, len(loader)
+    for i, (x, y) in enumerate(loader, start=1):
+        optimizer.zero_grad(set_to_none=True)
+        with precision.autocast():
+            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing)
+        precision.scaler.scale(loss).backward()
+        if grad_clip is not None:
+            precision.scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        precision.scaler.step(optimizer)
+        precision.scaler.update()
+        if pending is not None:  # the previous batch's loss, computed by now or nearly
+            bar.set_postfix(loss=f"{_check_finite(*pending, batches):.4f}", refresh=False)
+        pending = (loss.detach(), epoch, i)
+        totals.add(loss, correct, len(y))
+        bar.update()
+    if pending is not None:
+        _check_finite(*pending, batches)
+    return totals.stats()
+
+
+def progress_bar(total: int, desc: str, enabled: bool) -> tqdm:
+    """One bar per epoch on stderr; the caller adds the validation metrics at the end."""
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled,
+                leave=True, dynamic_ncols=True)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: Iterable, precision: Precision, *,
+             label_smoothing: float, device: torch.device) -> EpochStats:
+    """Mean loss (same criterion as training, label smoothing included) and accuracy."""
+    model.eval()
+    totals = _Totals(device)
+    for x, y in loader:
+        with precision.autocast():
+            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing)
+        totals.add(loss, correct, len(y))
+    return totals.stats()
