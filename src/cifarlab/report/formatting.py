@@ -1,0 +1,65 @@
+"""DataFrame -> display strings for the report (percentages, thousands, dashes for gaps)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import pandas as pd
+
+# Fractions in [0, 1] in the CSVs, shown as percent in the report.
+FRACTION_COLUMNS = frozenset({
+    "top1", "top5", "macro_f1", "weighted_f1", "val_top1", "train_top1", "balanced_accuracy",
+    "macro_precision", "macro_recall", "weighted_precision", "weighted_recall",
+    "precision", "recall", "f1", "accuracy", "share_of_true",
+})
+INTEGER_COLUMNS = frozenset({
+    "rank", "params", "flops", "support", "epochs", "max_epochs", "best_epoch", "train_size",
+    "num_classes", "n_test", "count", "top5_k", "latency_batch_size", "latency_threads",
+})
+DECIMALS = {"loss": 4, "params_m": 3, "latency_ms_per_image_b1": 3, "latency_ms_per_image_batched": 3,
+            "train_seconds": 1}
+MISSING = "—"
+_UNIT_COLUMNS = ("claimed", "measured", "delta")  # scorecard cells in the claim's own unit
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(column: str, value: Any, unit: str | None = None) -> str:
+    """One cell as text. ``unit`` (scorecard rows) overrides the column rule for numbers."""
+    if _missing(value):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if unit is not None:  # scorecard claimed / measured / delta, already in the claim's unit
+        if unit == "count":
+            return f"{value:+,.0f}" if column == "delta" else f"{value:,.0f}"
+        decimals = 3 if unit == "M" else 2
+        return f"{value:+.{decimals}f}" if column == "delta" else f"{value:.{decimals}f}"
+    if column in FRACTION_COLUMNS:
+        return f"{float(value) * 100:.2f}"
+    if column in INTEGER_COLUMNS:
+        return f"{float(value):,.0f}"
+    if isinstance(value, float):
+        return f"{value:.{DECIMALS.get(column, 2)}f}"
+    return str(value)
+
+
+def column_label(column: str) -> str:
+    """Header text: fraction columns say they are shown in percent."""
+    return f"{column} (%)" if column in FRACTION_COLUMNS else column
+
+
+def table_rows(df: pd.DataFrame, columns: Sequence[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """``(header labels, rows of cell strings)`` for the columns of ``df`` that exist."""
+    cols = [c for c in (columns or df.columns) if c in df.columns]
+    has_unit = "unit" in df.columns
+    rows = []
+    for rec in df.to_dict("records"):
+        unit = rec.get("unit") if has_unit else None
+        rows.append([format_value(c, rec[c], unit if c in _UNIT_COLUMNS else None) for c in cols])
+    return [column_label(c) for c in cols], rows
