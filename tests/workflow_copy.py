@@ -17,6 +17,7 @@ WORKFLOW_FILES = ("Snakefile", "dvc.yaml", "params.yaml", "workflow", "src")
 
 def copy_workflow(dest: Path, params: dict | None = None) -> Path:
     """Copy what the front ends need into ``dest``; optionally replace params.yaml."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
         src = REPO / name
         if src.is_dir():
@@ -36,12 +37,11 @@ def tool_env() -> dict[str, str]:
 
 
 def run_tool(args: list[str], cwd: Path, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / args[0]), *args[1:]],
-        cwd=cwd,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=check,
+    done = subprocess.run(
+        [str(BIN / args[0]), *args[1:]], cwd=cwd, env=tool_env(), capture_output=True, text=True,
         timeout=timeout,
     )
+    if check and done.returncode != 0:
+        tail = (done.stdout + done.stderr)[-4000:]
+        raise AssertionError(f"{' '.join(args)} exited {done.returncode}:\n{tail}")
+    return done

@@ -23,6 +23,9 @@ SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
+DETERMINISTIC_OPS = ("normalize", "resize")
+
+
 class ConfigError(CifarlabError, ValueError):
     """A params.yaml problem; the message names the file and the offending key."""
 
@@ -104,6 +107,7 @@ class ProfileConfig:
     channels_last: bool = False
     progress: bool = True
     latency_repeats: int = 20
+    augment: bool = True  # False: train without the recipes' random augmentation
     description: str = ""
 
 
@@ -210,6 +214,12 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> Recipe
     if isinstance(normalize, dict):
         normalize = (tuple(normalize["mean"]), tuple(normalize["std"]))
     phases = r.get("phases")
+    augment = tuple(r.get("augment") or ())
+    mix = r.get("mix")
+    if not profile.augment:
+        # Only the deterministic ops stay (normalisation keeps its place in the pipeline).
+        augment = tuple(op for op in augment if op["op"] in DETERMINISTIC_OPS)
+        mix = None
     return RecipeConfig(
         name=name,
         batch_size=r["batch_size"],
@@ -222,8 +232,8 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> Recipe
         label_smoothing=r.get("label_smoothing", 0.0),
         grad_clip=r.get("grad_clip"),
         resize=r.get("resize"),
-        augment=tuple(r.get("augment") or ()),
-        mix=r.get("mix"),
+        augment=augment,
+        mix=mix,
         phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
     )
 

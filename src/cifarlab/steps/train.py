@@ -61,6 +61,7 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
         device=device,
         drop_last=train,
         mix=build_mix(dict(r.mix)) if train and r.mix else None,
+        num_classes=read_meta(exp.dataset.name)["num_classes"],
     )
 
 
