@@ -27,6 +27,8 @@ class ModelInfo:
     input_size: int = 32  # pixels; the spatial size the model is trained at
     source: str = ""  # where in the seed the architecture is described
     claimed_params: float | None = None  # the seed's parameter count (absolute units), if any
+    claimed_num_classes: int = 100  # the head size the seed's count was taken at
+    fidelity_note: str = ""  # why a measured count or design departs from the seed, if it does
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
@@ -41,6 +43,8 @@ def register_model(
     input_size: int = 32,
     source: str = "",
     claimed_params: float | None = None,
+    claimed_num_classes: int = 100,
+    fidelity_note: str = "",
     **defaults: Any,
 ) -> Callable[[ModelFactory], ModelFactory]:
     """Decorator registering ``factory(num_classes=..., **cfg) -> nn.Module`` under ``name``.
@@ -61,6 +65,8 @@ def register_model(
             input_size=input_size,
             source=source,
             claimed_params=claimed_params,
+            claimed_num_classes=claimed_num_classes,
+            fidelity_note=fidelity_note,
             defaults=dict(defaults),
         )
         return factory
@@ -74,6 +80,7 @@ def _ensure_loaded() -> None:
 
 
 def get_model_info(name: str) -> ModelInfo:
+    """The registry entry for ``name``; unknown names raise ``KeyError`` naming them."""
     _ensure_loaded()
     try:
         return _REGISTRY[name]
