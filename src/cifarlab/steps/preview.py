@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 from cifarlab import dag
-from cifarlab.config import Config
+from cifarlab.config import DETERMINISTIC_OPS, Config
 from cifarlab.io import atomic_path
 from cifarlab.steps._common import read_meta, record, split_dir
 
@@ -36,16 +36,20 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
             caption = f"{SAMPLE_GRID} random training images of {name} with their classes"
             save_figure(fig, stage / f"samples__{name}.png", provenance=prov(name, {"caption": caption}))
         for exp in _one_per_recipe(cfg):
-            if not exp.recipe.augment:
+            # The recipe as written: a profile may train without its augmentation.
+            ops = cfg.raw["recipes"][exp.recipe.name].get("augment") or []
+            if not any(op["op"] not in DETERMINISTIC_OPS for op in ops):
                 continue
             images, labels, _ = read_split(split_dir(exp.dataset.name), "train")
             batch, batch_labels = preview_batch(
-                images, labels, list(exp.recipe.augment), exp.normalize_stats,
+                images, labels, ops, exp.normalize_stats,
                 n=PREVIEW, seed=exp.seed, resize=exp.recipe.resize,
             )
             meta = read_meta(exp.dataset.name)
             fig = plot_augmentation_preview(batch, batch_labels, meta["classes"])
             caption = f"recipe {exp.recipe.name}: {PREVIEW} augmented training images (normalisation undone)"
+            if not cfg.profile.augment:
+                caption += f"; the {cfg.profile.name} profile trains without this augmentation"
             save_figure(fig, stage / f"augment__{exp.recipe.name}.png",
                         provenance=prov(exp.dataset.name, {"caption": caption}))
     print(f"preview: wrote {dag.PREVIEW_DIR}", flush=True)
