@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,21 +33,16 @@ import torchvision.transforms as T
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
+from cifarlab.config import explicit_augment_ops, load_config
 from cifarlab.data.augment import build_augment
 from cifarlab.data.loader import DeviceLoader
 
-CIFAR100 = ([0.5071, 0.4867, 0.4408], [0.2675, 0.2565, 0.2761])
 
+CFG = load_config(Path(__file__).resolve().parents[1] / "params.yaml", profile="full")
+CIFAR100 = (list(CFG.datasets["cifar100"].mean), list(CFG.datasets["cifar100"].std))
 STACKS = {
     "s000": {
-        "ours": [
-            {"op": "hflip", "p": 0.5},
-            {"op": "rotate", "degrees": 30},
-            {"op": "random_resized_crop", "size": 32, "scale": [0.8, 1.0], "ratio": [0.9, 1.1]},
-            {"op": "color_jitter", "brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
-            {"op": "random_erasing", "p": 0.6, "scale": [0.02, 0.1], "ratio": [0.3, 3.3], "value": "random"},
-            {"op": "normalize", "mean": 0.5, "std": 0.25},
-        ],
+        "ours": explicit_augment_ops(CFG, "s000_adamw", "cifar10"),
         "seed": lambda: T.Compose([
             T.RandomHorizontalFlip(0.5), T.RandomRotation(30),
             T.RandomResizedCrop(32, scale=(0.8, 1.0), ratio=(0.9, 1.1)), T.ColorJitter(0.2, 0.2, 0.2),
@@ -54,13 +50,7 @@ STACKS = {
             T.Normalize([0.5] * 3, [0.25] * 3)]),
     },
     "s002": {
-        "ours": [
-            {"op": "random_crop", "size": 32, "padding": 4},
-            {"op": "hflip", "p": 0.5},
-            {"op": "trivial_augment_wide"},
-            {"op": "normalize", "mean": CIFAR100[0], "std": CIFAR100[1]},
-            {"op": "random_erasing", "p": 0.5, "scale": [0.02, 0.33], "ratio": [0.3, 3.3], "value": 0},
-        ],
+        "ours": explicit_augment_ops(CFG, "s002_sgd", "cifar100"),
         "seed": lambda: T.Compose([
             T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.TrivialAugmentWide(), T.ToTensor(),
             T.Normalize(*CIFAR100), T.RandomErasing(p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0)]),

@@ -322,3 +322,14 @@ if __name__ == "__main__":
         print(f"{SCHEMA_PATH}: {len(write_model_enum())} model names")
     else:
         sys.exit("usage: python -m cifarlab.config --write-model-enum")
+
+
+def explicit_augment_ops(cfg: Config, recipe: str, dataset: str) -> list[dict[str, Any]]:
+    """A recipe's augmentation as written in params.yaml, normalisation statistics spelled
+    out, for tools that build a pipeline outside a run (benchmarks, tests)."""
+    ops = [dict(op) for op in cfg.raw["recipes"][recipe].get("augment") or ()]
+    probe = ExperimentConfig("probe", "s000", "probe", {}, cfg.datasets[dataset], dataset,
+                             cfg.recipes[recipe])
+    mean, std = probe.normalize_stats
+    return [{"op": "normalize", "mean": list(mean), "std": list(std)} if op["op"] == "normalize" else op
+            for op in ops]

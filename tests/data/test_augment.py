@@ -1,25 +1,17 @@
 """build_augment / build_mix: spec validation, determinism, identities, op placement."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
+from cifarlab.config import explicit_augment_ops, load_config
 from cifarlab.data.augment import OPS, build_augment, build_mix
 
-S000 = [
-    {"op": "hflip", "p": 0.5},
-    {"op": "rotate", "degrees": 30},
-    {"op": "random_resized_crop", "size": 32, "scale": [0.8, 1.0], "ratio": [0.9, 1.1]},
-    {"op": "color_jitter", "brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
-    {"op": "random_erasing", "p": 0.6, "scale": [0.02, 0.1], "ratio": [0.3, 3.3], "value": "random"},
-    {"op": "normalize", "mean": 0.5, "std": 0.25},
-]
-S002 = [
-    {"op": "random_crop", "size": 32, "padding": 4},
-    {"op": "hflip", "p": 0.5},
-    {"op": "trivial_augment_wide"},
-    {"op": "normalize", "stats": "cifar100"},
-    {"op": "random_erasing", "p": 0.5, "scale": [0.02, 0.33], "ratio": [0.3, 3.3], "value": 0},
-]
+# The seeds' stacks exactly as params.yaml configures them.
+_CFG = load_config(Path(__file__).resolve().parents[2] / "params.yaml", profile="full")
+S000 = explicit_augment_ops(_CFG, "s000_adamw", "cifar10")
+S002 = explicit_augment_ops(_CFG, "s002_sgd", "cifar100")
 # One representative random spec per op (all random ops must appear here).
 RANDOM_SPECS = {
     "hflip": {"op": "hflip", "p": 0.5},

@@ -257,15 +257,17 @@ def build_report_context(
     """
     generated = utc_now()
     tables, exp_df, card = _tables(Path(tables_dir), strict)
+    if experiments is None:
+        experiments = [] if exp_df is None else [str(n) for n in exp_df["experiment"]]
     figure_sections, per_experiment = [], []
     for section, folder in figure_dirs.items():
         entries = [figure_entry(p, strict=strict) for p in sorted(Path(folder).glob("*.png"))]
-        per_experiment += [e for e in entries if e["experiment"]]
-        shared = [e for e in entries if not e["experiment"]]
+        # `<kind>__<name>.png` belongs to a run section only when <name> is an experiment
+        # (the data previews are named after datasets and recipes).
+        per_experiment += [e for e in entries if e["experiment"] in experiments]
+        shared = [e for e in entries if e["experiment"] not in experiments]
         if shared:
             figure_sections.append({"title": section, "id": slug(f"figs-{section}"), "figures": shared})
-    if experiments is None:
-        experiments = [] if exp_df is None else [str(n) for n in exp_df["experiment"]]
     sections = [_run_section(n, Path(runs_dir), per_experiment, provenance, strict) for n in experiments]
     summary_prov = provenance or next((t["provenance"] for t in tables if t["provenance"]), None)
     return {
