@@ -2,7 +2,8 @@
 # included) and `make test`. Each installs what is missing first.
 SHELL := /bin/bash
 CORES ?= $(shell nproc)
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv on PATH, else the copy pip installs for python3 (pip may put its script off PATH).
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 FMNIST := /usr/share/datasets/fashion-mnist
 export UV_COMPILE_BYTECODE := 1
 
@@ -10,9 +11,9 @@ export UV_COMPILE_BYTECODE := 1
 
 # uv, then the locked environment (bytecode compiled: every rule is a fresh process).
 env: .venv/.synced
-$(UV):
-	python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
-.venv/.synced: pyproject.toml uv.lock | $(UV)
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
