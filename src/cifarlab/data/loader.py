@@ -86,9 +86,10 @@ class DeviceLoader:
         mix: ``build_mix`` callable (train only); y then becomes float soft targets.
         num_classes: for ``mix`` one-hot targets (default: labels.max() + 1).
         channels_last: yield x in ``torch.channels_last`` memory format.
-        cpu_threads: intra-op threads while augmenting on the CPU (default 1: ops on small
-            images gain little from threads and lose much when the cores are shared, e.g.
-            with the training step's own threads); None leaves torch's setting.
+        cpu_threads: intra-op threads while augmenting on the CPU; None (default) keeps
+            torch's setting, which Snakemake sets per job (OMP_NUM_THREADS = the rule's
+            threads), so concurrent jobs do not oversubscribe the cores. Measured on an idle
+            2-core CPU, s000's stack: 10.5k img/s on 1 thread, 15.0k on 2.
     """
 
     def __init__(self, images_uint8: Tensor | np.ndarray, labels: Tensor | np.ndarray, batch_size: int, *,
@@ -96,7 +97,7 @@ class DeviceLoader:
                  normalize: Stats | str | Mapping | None = None, resize: int | None = None,
                  seed: int = 0, device: torch.device | str = "cpu", drop_last: bool = False,
                  mix: Callable | None = None, num_classes: int | None = None,
-                 channels_last: bool = False, cpu_threads: int | None = 1):
+                 channels_last: bool = False, cpu_threads: int | None = None):
         images = _as_tensor(images_uint8, torch.uint8, "images_uint8")
         labels_t = _as_tensor(labels, torch.int64, "labels")
         if images.ndim != 4 or labels_t.shape != (images.shape[0],):
