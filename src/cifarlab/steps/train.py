@@ -43,15 +43,23 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
     """A device-resident loader over one split part, with the recipe's input pipeline."""
     import torch
 
-    from cifarlab.data.augment import build_augment, build_mix
-    from cifarlab.data.loader import DeviceLoader
     from cifarlab.data.split import read_split
 
-    r = exp.recipe
     images, labels, _ = read_split(split_dir(exp.dataset.name), part)
+    return loader_over(exp, torch.from_numpy(images), torch.from_numpy(labels), device,
+                       train=train, seed=seed, num_classes=read_meta(exp.dataset.name)["num_classes"])
+
+
+def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bool, seed: int,
+                num_classes: int):
+    """The recipe's input pipeline over given uint8 images (the planner times it on these)."""
+    from cifarlab.data.augment import build_augment, build_mix
+    from cifarlab.data.loader import DeviceLoader
+
+    r = exp.recipe
     return DeviceLoader(
-        torch.from_numpy(images),
-        torch.from_numpy(labels),
+        images,
+        labels,
         r.batch_size if train else r.eval_batch_size,
         train=train,
         augment=build_augment(list(r.augment)) if train and r.augment else None,
@@ -61,7 +69,7 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
         device=device,
         drop_last=train,
         mix=build_mix(dict(r.mix)) if train and r.mix else None,
-        num_classes=read_meta(exp.dataset.name)["num_classes"],
+        num_classes=num_classes,
     )
 
 
