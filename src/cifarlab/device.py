@@ -1,75 +1,220 @@
 """Device choice and the per-GPU slot allocator for concurrent training jobs.
 
 Snakemake's `--resources gpu=N` only counts GPUs (snakemake/snakemake#281); it does not
-say which one a job gets. Each job therefore takes an exclusive `flock` on one lock file
-per GPU, held for the life of the process (the kernel releases it even on SIGKILL), and
-exports CUDA_VISIBLE_DEVICES before CUDA is initialised.
+say which one a job gets. Each job therefore takes, before CUDA is initialised, ``k``
+free slots on ``k`` distinct GPUs with a non-blocking ``flock`` on one lock file per slot,
+held for the life of the process (the kernel releases it even on SIGKILL), and exports
+``CUDA_VISIBLE_DEVICES`` to the GPUs it holds.
+
+Which GPUs: the list the user's environment gives. A preset ``CUDA_VISIBLE_DEVICES`` (a
+shared server's convention, every SLURM GPU job) is the list; otherwise ``nvidia-smi -L``.
+``CIFARLAB_GPUS`` (comma-separated ids) stands in for ``nvidia-smi`` (tests; or to keep a
+run off some GPUs). ``CIFARLAB_JOBS_PER_GPU`` (default 1) lets small models share a GPU.
+
+Where the locks live: one folder per machine, never per clone, so two checkouts (or two
+users) on one server never share a GPU by accident: ``CIFARLAB_GPU_LOCK_DIR``, else
+``<system temp>/cifarlab-gpu-locks`` created world-writable and sticky (1777, as /tmp
+is) with lock files 0666, so a second user's job can lock a file the first one created.
+Inside a SLURM job the scheduler already owns the allocation (and with ConstrainDevices
+every job sees its GPUs renumbered from 0), so the locks go into a sub-folder per SLURM
+job: they then only separate the processes of that one job.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-_held_slot = None  # the open lock file: kept referenced so the lock lives as long as we do
+from cifarlab.errors import CifarlabError
+
+LOCK_DIR_ENV = "CIFARLAB_GPU_LOCK_DIR"
+GPUS_ENV = "CIFARLAB_GPUS"
+JOBS_PER_GPU_ENV = "CIFARLAB_JOBS_PER_GPU"
+# Set once slots are held: child processes (torchrun's workers) use the parent's slots
+# instead of competing with it for new ones.
+HELD_ENV = "CIFARLAB_GPU_SLOTS_HELD"
+SHARED_MODE = 0o1777
+LOCK_MODE = 0o666
+
+_held: list[tuple[str, int]] = []  # (gpu id, open lock fd): the fds keep the locks alive
 
 
-def visible_gpu_count() -> int:
-    """GPUs on this machine, counted without initialising CUDA in this process."""
-    if os.environ.get("CIFARLAB_NUM_GPUS"):
-        return int(os.environ["CIFARLAB_NUM_GPUS"])
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False)
-    return sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
+class GpuSlotError(CifarlabError, RuntimeError):
+    """No usable GPU slot: too many GPUs asked for, or none free in time."""
 
 
-def acquire_gpu_slot(
-    n_gpus: int, lock_dir: str | os.PathLike | None = None, wait_s: float = 3600.0
-) -> int | None:
-    """Lock a free GPU slot, set CUDA_VISIBLE_DEVICES to it and return its index.
+def gpu_ids() -> list[str]:
+    """The GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` entries, without CUDA.
 
-    Returns None (and changes nothing) when CUDA_VISIBLE_DEVICES is already set by the
-    caller or there are no GPUs. Waits up to ``wait_s`` seconds for a slot.
+    Order of sources: a preset ``CUDA_VISIBLE_DEVICES``, ``CIFARLAB_GPUS``, then the
+    indices ``nvidia-smi -L`` lists; no ``nvidia-smi`` means no GPU.
     """
-    global _held_slot
-    if n_gpus <= 0 or "CUDA_VISIBLE_DEVICES" in os.environ or _held_slot is not None:
-        return None
-    lock_dir = Path(lock_dir or os.environ.get("CIFARLAB_GPU_LOCK_DIR", tempfile.gettempdir()))
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        for index in range(n_gpus):
-            handle = open(lock_dir / f"cifarlab-gpu-{index}.lock", "w")
+    for var in ("CUDA_VISIBLE_DEVICES", GPUS_ENV):
+        if var in os.environ:
+            # CUDA stops at the first invalid entry ("-1" hides every GPU); so do we.
+            ids: list[str] = []
+            for part in os.environ[var].split(","):
+                part = part.strip()
+                if not part or part.startswith("-"):
+                    break
+                ids.append(part)
+            return ids
+    if shutil.which("nvidia-smi") is None:
+        return []
+    out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False)
+    return [str(i) for i, line in enumerate(l for l in out.stdout.splitlines() if l.startswith("GPU "))]
+
+
+def jobs_per_gpu() -> int:
+    """``CIFARLAB_JOBS_PER_GPU`` (default 1): concurrent jobs one GPU takes."""
+    raw = os.environ.get(JOBS_PER_GPU_ENV, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise GpuSlotError(f"{JOBS_PER_GPU_ENV}={raw!r}: must be an integer >= 1")
+    return int(raw)
+
+
+def lock_dir() -> Path:
+    """The machine-wide lock folder (see the module docstring), created if missing."""
+    if os.environ.get(LOCK_DIR_ENV):
+        path, shared = Path(os.environ[LOCK_DIR_ENV]), False
+    else:
+        path, shared = Path(tempfile.gettempdir()) / "cifarlab-gpu-locks", True
+    _make_dir(path, shared)
+    if os.environ.get("SLURM_JOB_ID"):
+        path = path / f"slurm-job-{os.environ['SLURM_JOB_ID']}"
+        _make_dir(path, shared)
+    return path
+
+
+def _make_dir(path: Path, shared: bool) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Our umask decides mkdir's mode; a shared folder must be 1777 whoever made it.
+        if shared and path.stat().st_uid == os.geteuid() and (path.stat().st_mode & 0o7777) != SHARED_MODE:
+            path.chmod(SHARED_MODE)
+    except OSError as exc:
+        raise GpuSlotError(f"{path}: cannot use as GPU lock folder ({exc.strerror})") from None
+
+
+def _lock_name(gpu: str, slot: int) -> str:
+    return f"gpu-{re.sub(r'[^A-Za-z0-9_-]', '_', gpu)}.slot{slot}.lock"
+
+
+def _open_lock(path: Path) -> int:
+    """An fd on ``path`` for flock, whoever created the file.
+
+    Opening an existing file first matters: Linux's fs.protected_regular refuses O_CREAT
+    on another user's file in a sticky world-writable folder. flock needs no write
+    permission, so a read-only open serves a file an older version made 0644.
+    """
+    for _ in range(3):
+        for flags in (os.O_RDWR, os.O_RDONLY):
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
+                return os.open(path, flags | os.O_CLOEXEC)
+            except PermissionError:
                 continue
-            _held_slot = handle
-            os.environ["CUDA_VISIBLE_DEVICES"] = str(index)
-            return index
+            except FileNotFoundError:
+                break
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, LOCK_MODE)
+        except FileExistsError:
+            continue  # another job created it just now: open it as an existing file
+        os.fchmod(fd, LOCK_MODE)  # the umask took bits off
+        return fd
+    raise GpuSlotError(f"{path}: cannot open GPU lock file")
+
+
+def _try_lock(path: Path) -> int | None:
+    fd = _open_lock(path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return None
+        raise GpuSlotError(f"{path}: cannot lock ({exc.strerror})") from None
+    return fd
+
+
+def _take(ids: list[str], count: int, per_gpu: int, folder: Path) -> list[tuple[str, int]]:
+    """One free slot on each of ``count`` distinct GPUs, or nothing (all released).
+
+    Slot 0 of every GPU is tried before slot 1 of any, so jobs spread over the GPUs
+    before they start sharing one.
+    """
+    taken: dict[str, int] = {}
+    for slot in range(per_gpu):
+        for gpu in ids:
+            if gpu in taken:
+                continue
+            fd = _try_lock(folder / _lock_name(gpu, slot))
+            if fd is not None:
+                taken[gpu] = fd
+                if len(taken) == count:
+                    return [(g, taken[g]) for g in ids if g in taken]
+    for fd in taken.values():
+        os.close(fd)
+    return []
+
+
+def acquire_gpus(count: int = 1, *, wait_s: float = 3600.0, poll_s: float = 1.0) -> list[str]:
+    """Hold slots on ``count`` distinct GPUs, set CUDA_VISIBLE_DEVICES to them, return them.
+
+    Returns [] (and changes nothing) when ``count`` is 0 or no GPU is visible. A process
+    whose parent already holds slots (``CIFARLAB_GPU_SLOTS_HELD``) uses those. Waits up to
+    ``wait_s`` seconds (polling every ``poll_s``) for free slots, then raises GpuSlotError.
+    """
+    if count <= 0:
+        return []
+    if _held:
+        return [gpu for gpu, _ in _held]
+    if os.environ.get(HELD_ENV):
+        return os.environ[HELD_ENV].split(",")
+    ids = gpu_ids()
+    if not ids:
+        return []
+    if count > len(ids):
+        raise GpuSlotError(f"asked for {count} GPUs but only {len(ids)} are visible "
+                           f"({','.join(ids)}); lower the experiment's `gpus`")
+    per_gpu, folder = jobs_per_gpu(), lock_dir()
+    deadline = time.monotonic() + wait_s
+    while not (taken := _take(ids, count, per_gpu, folder)):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no free GPU slot in {lock_dir} after {wait_s:.0f} s")
-        time.sleep(1.0)
+            raise GpuSlotError(f"no {count} free GPU slot(s) among {','.join(ids)} in {folder} "
+                               f"after {wait_s:.0f} s ({per_gpu} job(s) per GPU)")
+        time.sleep(poll_s)
+    _held.extend(taken)
+    held = ",".join(gpu for gpu, _ in taken)
+    os.environ["CUDA_VISIBLE_DEVICES"] = held
+    os.environ[HELD_ENV] = held
+    return [gpu for gpu, _ in taken]
 
 
-def resolve_device(requested: str) -> str:
-    """'cpu', 'cuda' or 'auto' -> the torch device string to use (claims a GPU slot)."""
+def held_gpus() -> list[str]:
+    """The GPU ids this process (or its parent) holds slots on; [] on the CPU."""
+    if _held:
+        return [gpu for gpu, _ in _held]
+    return [g for g in os.environ.get(HELD_ENV, "").split(",") if g]
+
+
+def resolve_device(requested: str, gpus: int = 1) -> str:
+    """'cpu', 'cuda' or 'auto' -> the torch device string (claims ``gpus`` GPU slots)."""
     if requested == "cpu":
         return "cpu"
-    acquire_gpu_slot(visible_gpu_count())
+    acquire_gpus(gpus)
     import torch  # after CUDA_VISIBLE_DEVICES is set
 
     if torch.cuda.is_available():
         return "cuda"
     if requested == "cuda":
-        raise RuntimeError(
+        raise GpuSlotError(
             "profile asks for device 'cuda' but no CUDA device is available; "
             "use the quick profile (device: cpu) or set the profile's device to 'auto'"
         )
