@@ -23,6 +23,8 @@ data-offline:
 		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; fi
 
 run: env data-offline
+	@# A killed run leaves a lock: removed when no Snakemake runs here, else who holds it.
+	@$(UV) run python -m cifarlab.snakelock
 	@start=$$(date +%s); \
 	$(UV) run snakemake --cores $(CORES) --resources gpu=0 && \
 	$(MAKE) --no-print-directory record && \

@@ -17,6 +17,8 @@ import jsonschema
 import yaml
 
 from cifarlab.errors import CifarlabError
+from cifarlab.names import check_param_names
+from cifarlab.yamlio import load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
@@ -174,6 +176,7 @@ def _dotted(path: Any) -> str:
 
 def validate_params(raw: Mapping[str, Any], source: str = "params.yaml") -> None:
     """Raise ConfigError naming the key for the first schema or cross-reference problem."""
+    check_param_names(raw, source)  # first: a bad name is clearer than the schema's regex
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), str(e.path)))
     if errors:
@@ -287,7 +290,7 @@ def load_config(path: str | Path = "params.yaml", profile: str | None = None) ->
     if not path.is_file():
         raise ConfigError(f"{path}: parameter file not found")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path)  # refuses duplicate keys, naming key and line
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

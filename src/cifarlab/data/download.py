@@ -45,8 +45,8 @@ import torchvision
 from torchvision import datasets as tvd
 from torchvision.datasets.utils import calculate_md5, download_url, extract_archive
 
-from cifarlab.errors import CifarlabError
-from cifarlab.io import atomic_path
+from cifarlab.errors import CifarlabError, disk_error
+from cifarlab.io import WRITE_ERRNOS, atomic_path
 
 Files = Mapping[str, Mapping[str, str | None]]
 Record = dict[str, Any]
@@ -104,6 +104,10 @@ def _download(kind: str, url: str, folder: Path, filename: str) -> Path:
     """torchvision's download_url (redirects, progress bar), errors naming the URL."""
     try:
         download_url(url, str(folder), filename=filename, md5=None)  # md5 checked by the caller
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # our disk, not the server: say so
+            raise disk_error(exc, url, action="downloading") from exc
+        raise DownloadError(f"{kind}: download of {url} failed: {exc!r}") from exc
     except _TRANSFER_ERRORS as exc:
         raise DownloadError(f"{kind}: download of {url} failed: {exc!r}") from exc
     return folder / filename
@@ -112,18 +116,26 @@ def _download(kind: str, url: str, folder: Path, filename: str) -> Path:
 def _extract(kind: str, archive: Path, to: Path, label: str) -> None:
     try:
         extract_archive(str(archive), str(to))
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # a full disk, not a corrupt archive
+            raise disk_error(exc, label, action="extracting") from exc
+        raise DownloadError(f"{kind}: cannot extract {label} (truncated or corrupt?): {exc!r}") from exc
     except _ARCHIVE_ERRORS as exc:
         raise DownloadError(f"{kind}: cannot extract {label} (truncated or corrupt?): {exc!r}") from exc
 
 
-def _check_members(kind: str, spec: _ArchiveSpec, folder: Path, expected: Mapping[str, str | None]) -> None:
+def _check_members(kind: str, spec: _ArchiveSpec, folder: Path, expected: Mapping[str, str | None],
+                   origin: str) -> None:
+    """Every official member present and md5-checked. Messages name ``origin`` (the
+    archive, URL or local folder) and the member: ``folder`` is a temporary that is gone
+    by the time the user reads the message."""
     missing = [m for m in spec.official if not (folder / m).is_file()]
+    missing += [m for m in expected if m not in missing and not (folder / m).is_file()]
     if missing:
-        raise DownloadError(f"{kind}: {folder} lacks {', '.join(missing)}")
+        raise DownloadError(f"{kind}: {origin} is incomplete (truncated?): {spec.folder}/ lacks "
+                            f"{', '.join(missing)}")
     for name, md5 in expected.items():
-        if not (folder / name).is_file():
-            raise DownloadError(f"{kind}: {folder} lacks {name}")
-        _check(kind, str(folder / name), md5, calculate_md5(folder / name))
+        _check(kind, f"{origin}: {spec.folder}/{name}", md5, calculate_md5(folder / name))
 
 
 def _member_md5s(files: Files | None) -> dict[str, str | None]:
@@ -139,7 +151,8 @@ def _fetch_archive(spec: _ArchiveSpec, kind: str, stage: Path, *, url: str, md5:
         if not src.is_dir():
             raise DownloadError(f"{kind}: local folder {local} holds no {spec.folder}/")
         shutil.copytree(src, stage / spec.folder)
-        _check_members(kind, spec, stage / spec.folder, _member_md5s(files) if files is not None else spec.official)
+        _check_members(kind, spec, stage / spec.folder,
+                       _member_md5s(files) if files is not None else spec.official, str(local))
         return {"source": "local_folder", "fetched": [
             {"name": spec.folder, "from": str(src), "verified": "member md5s"}]}
     if local is not None:
@@ -152,7 +165,7 @@ def _fetch_archive(spec: _ArchiveSpec, kind: str, stage: Path, *, url: str, md5:
     _say(progress, f"{kind}: extracting {archive.name}")
     _extract(kind, archive, stage, origin)
     shutil.rmtree(stage / ".download", ignore_errors=True)
-    _check_members(kind, spec, stage / spec.folder, _member_md5s(files))
+    _check_members(kind, spec, stage / spec.folder, _member_md5s(files), origin)
     verified = "+".join(v for v, ok in (("md5", md5), ("member md5s", files)) if ok) or None
     return {"source": source, "fetched": [{"name": spec.filename, "from": origin, "md5": actual,
                                            "expected_md5": md5, "verified": verified}]}
@@ -192,6 +205,10 @@ def _fetch_gz(kind: str, name: str, want: Mapping[str, str | None], spec: _GzFil
             verified.append("md5")
         try:
             extract_archive(str(gz), str(raw_dir))  # name.gz -> raw_dir/name
+        except OSError as exc:
+            if exc.errno in WRITE_ERRNOS:
+                raise disk_error(exc, origin, action="decompressing") from exc
+            raise DownloadError(f"{kind}: cannot decompress {origin} (truncated or corrupt?): {exc!r}") from exc
         except _ARCHIVE_ERRORS as exc:
             raise DownloadError(f"{kind}: cannot decompress {origin} (truncated or corrupt?): {exc!r}") from exc
     entry["raw_md5"] = calculate_md5(raw_dir / name.removesuffix(".gz"))

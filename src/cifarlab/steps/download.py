@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Sequence
 
 from cifarlab import dag
-from cifarlab.config import Config
+from cifarlab.config import Config, ConfigError
 from cifarlab.io import atomic_path, write_json
+from cifarlab.names import check_name
 from cifarlab.steps._common import record
 
 
@@ -20,12 +21,20 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
             ds = cfg.datasets[name]
             print(f"download: {name} ({ds.kind}) from {ds.local or ds.url}", flush=True)
             fetched = fetch_dataset(
-                ds.kind, stage / name, url=ds.url, md5=ds.md5, files=ds.files, local=_local(ds.local)
+                ds.kind, stage / check_name("datasets", name), url=ds.url, md5=ds.md5,
+                files=ds.files, local=_local(name, ds.local),
             )
             write_json(stage / name / "download.json", fetched)
         record(cfg, "download", command, [], stage / "download.prov.json")
 
 
-def _local(path: str | None) -> Path | None:
-    """A configured local stand-in is used only when it exists; otherwise we download."""
-    return Path(path) if path and Path(path).exists() else None
+def _local(name: str, path: str | None) -> Path | None:
+    """The configured local stand-in; one that is missing is an error, never a silent
+    download (the log would name a file that was not used)."""
+    if not path:
+        return None
+    local = Path(path).expanduser()
+    if not local.exists():
+        raise ConfigError(f"datasets.{name}.local: {path} does not exist; fix the path, or set "
+                          f"it to null to download from the dataset's url")
+    return local

@@ -8,6 +8,7 @@ from typing import Sequence
 from cifarlab import dag
 from cifarlab.config import Config
 from cifarlab.io import atomic_path
+from cifarlab.names import check_name
 from cifarlab.steps._common import record
 
 
@@ -19,7 +20,7 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     subset = {"train": p.train_subset, "val": p.val_subset, "test": p.test_subset}
     with atomic_path(dag.SPLIT_DIR) as stage:
         for name in cfg.active_datasets:
-            raw = Path(dag.RAW_DIR) / name
+            raw = Path(dag.RAW_DIR) / check_name("datasets", name)
             data = load_official(cfg.datasets[name].kind, raw)
             meta = split_dataset(
                 stage / name, data, dataset=name, val_fraction=cfg.split.val_fraction,

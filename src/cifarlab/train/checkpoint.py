@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, BinaryIO, Iterable, Mapping
 
 import numpy as np
 import torch
 from torch import nn
 
+from cifarlab.errors import disk_error
 from cifarlab.io import atomic_path
 from cifarlab.train.settings import TrainSettings
 from cifarlab.train.trainable import unwrap
@@ -27,10 +29,50 @@ STATE_FILE = "state.pt"  # the resume state, rewritten after every epoch
 STATE_FORMAT = 1
 
 
+class _WriteRecorder:
+    """A file wrapper that remembers the OSError of a failed write: torch.save turns it
+    into ``RuntimeError: unexpected pos 383808 vs 383704``, naming neither path nor cause."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh, self.error = fh, None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.fh.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.fh.flush()
+        except OSError as exc:
+            self.error = exc
+            raise
+
+
 def save_torch(path: Path, obj: Any) -> None:
-    """``torch.save`` through a temporary sibling, so a kill never leaves half a file."""
+    """``torch.save`` through a temporary sibling, so a kill never leaves half a file.
+
+    A failed write (full disk, quota) raises DiskError naming ``path`` and the cause;
+    the previous ``path`` stays as it was.
+    """
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        with open(tmp, "wb") as fh:
+            recorder = _WriteRecorder(fh)
+            try:
+                torch.save(obj, recorder)
+            except RuntimeError as exc:
+                if recorder.error is None:
+                    raise
+                raise disk_error(recorder.error, path) from exc
+            except OSError as exc:
+                raise disk_error(exc, path) from exc
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())  # the state must be on disk before the rename
+            except OSError as exc:
+                raise disk_error(exc, path) from exc
 
 
 def load_torch(path: Path, device: torch.device | str = "cpu") -> Any:

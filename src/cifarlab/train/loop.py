@@ -16,11 +16,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from cifarlab.errors import CifarlabError
 from cifarlab.train.precision import Precision
 
 
-class NonFiniteLossError(RuntimeError):
-    """The training loss became NaN or infinite; the message names epoch and batch."""
+class NonFiniteLossError(CifarlabError, RuntimeError):
+    """The training loss became NaN or infinite; the message names epoch and batch.
+
+    A CifarlabError: the fix is in params.yaml or the data, so the CLI prints the one
+    line and exits 2 rather than showing a traceback."""
 
 
 @dataclass(frozen=True)
