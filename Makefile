@@ -39,6 +39,13 @@ record: env
 test: env
 	$(UV) run pytest
 
+# The predicted cost of a profile before running it (README "Know the cost first"), e.g.
+# make plan PLAN_ARGS="--profile full --gpus 8"; writes results/plan/<profile>.csv.
+PLAN_ARGS ?=
+.PHONY: plan
+plan: env
+	$(UV) run cifarlab plan $(PLAN_ARGS)
+
 # Regenerate the schema's list of model names from the registry.
 schema: env
 	$(UV) run python -m cifarlab.config --write-model-enum

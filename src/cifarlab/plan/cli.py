@@ -1,0 +1,161 @@
+"""``cifarlab plan``: measure the selection's steps, print the plan, write the CSV.
+
+    cifarlab plan [--profile full] [--gpus N] [--select PATTERN...] [--out CSV]
+                  [--device cpu|cuda] [--steps K] [--params params.yaml]
+
+Errors a user can fix (unknown pattern, no CUDA for a CUDA profile, bad --gpus) end in one
+line naming the option or key, exit status 2, and leave no CSV behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from cifarlab import dag
+from cifarlab.config import Config, ExperimentConfig, ProfileConfig, load_config
+from cifarlab.errors import CifarlabError
+from cifarlab.io import read_json
+from cifarlab.plan.schedule import Schedule, lpt_schedule
+from cifarlab.plan.table import default_csv, format_summary, format_table, plan_frame, plan_provenance, write_plan
+from cifarlab.plan.workload import PlanError, build_workload, predict, workflow_jobs
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What to plan: the selection, the devices to schedule onto, where to write."""
+
+    select: tuple[str, ...] = ()  # shell patterns over experiment names or studies; () = all
+    gpus: int | None = None  # None: the GPUs visible (at least 1)
+    device: str | None = None  # None: the profile's device
+    out: Path | None = None  # None: results/plan/<profile>.csv
+    steps: int = 3
+
+
+def select_experiments(cfg: Config, patterns: Sequence[str]) -> list[str]:
+    """Experiments whose name or study matches any pattern, in params.yaml order."""
+    if not patterns:
+        return list(cfg.experiments)
+    chosen = []
+    for pattern in patterns:
+        hits = [n for n, e in cfg.experiments.items()
+                if fnmatch.fnmatchcase(n, pattern) or fnmatch.fnmatchcase(e.study, pattern)]
+        if not hits:
+            raise PlanError(f"--select: {pattern!r} matches no experiment or study; known: "
+                            f"{', '.join(cfg.experiments)}")
+        chosen += [n for n in hits if n not in chosen]
+    return [n for n in cfg.experiments if n in chosen]
+
+
+def plan_device(profile: ProfileConfig, override: str | None) -> str:
+    """The device to measure on: the profile's (a GPU slot is claimed) or ``--device``."""
+    from cifarlab.device import resolve_device
+
+    requested = override or profile.device
+    key = "--device" if override else f"profiles.{profile.name}.device"
+    try:
+        return resolve_device(requested)
+    except RuntimeError:
+        raise PlanError(f"{key}: {requested!r} but no CUDA device is available here; "
+                        "measure on this CPU instead with --device cpu") from None
+
+
+def _visible_gpus() -> int:
+    from cifarlab.device import gpu_ids
+
+    return max(1, len(gpu_ids()))
+
+
+def planned_epochs(exp: ExperimentConfig, profile: ProfileConfig) -> int:
+    """Epochs per seed as fit() lays them out (phases and the profile's cap included)."""
+    from cifarlab.steps.train import train_settings
+    from cifarlab.train.schedule import plan_phases
+
+    phases = plan_phases(train_settings(exp, profile))
+    return phases[-1].start + phases[-1].epochs
+
+
+def _params_read(cfg: Config, names: Sequence[str]) -> dict[str, Any]:
+    keys = ["profile", f"profiles.{cfg.profile.name}", "split"]
+    for n in names:
+        keys += [f"experiments.{n}", f"recipes.{cfg.raw['experiments'][n]['recipe']}"]
+    return {k: dag.lookup(cfg.raw, k) for k in dict.fromkeys(keys)}
+
+
+def _measure_all(cfg: Config, names: Sequence[str], device: str, steps: int
+                 ) -> tuple[list[dict[str, Any]], list[Path]]:
+    from cifarlab.plan.measure import measure
+
+    rows, inputs = [], []
+    for name in names:
+        exp = cfg.experiments[name]
+        split = Path(dag.SPLIT_DIR) / exp.dataset.name
+        meta = read_json(split / "meta.json") if (split / "meta.json").is_file() else None
+        if meta is not None and split / "meta.json" not in inputs:
+            inputs.append(split / "meta.json")
+        w = build_workload(cfg, exp, planned_epochs(exp, cfg.profile), meta)
+        t = measure(exp, w, cfg.profile, device, steps=steps, split=split if meta else None)
+        rows.append(predict(w, t, cfg.profile.name))
+        print(f"plan: {name}: {rows[-1]['images_per_s']:,.0f} images/s on {t.device} "
+              f"({t.data_source} images, measured in {t.measure_seconds:.1f} s)",
+              file=sys.stderr, flush=True)
+    return rows, inputs
+
+
+def run_plan(cfg: Config, request: PlanRequest, command: Sequence[str]) -> tuple[Path, Schedule]:
+    """Measure, schedule, write the CSV + sidecar and print the plan; returns (csv, schedule)."""
+    if request.gpus is not None and request.gpus < 1:
+        raise PlanError(f"--gpus: need at least 1 device, got {request.gpus}")
+    if request.steps < 1:
+        raise PlanError(f"--steps: need at least 1 step, got {request.steps}")
+    names = select_experiments(cfg, request.select)
+    n = request.gpus or _visible_gpus()  # counted before plan_device claims one of them
+    device = plan_device(cfg.profile, request.device)
+    if request.gpus is None and not device.startswith("cuda"):
+        n = 1
+    rows, inputs = _measure_all(cfg, names, device, request.steps)
+    jobs = workflow_jobs(rows)
+    schedule = lpt_schedule(jobs, n)
+    out = request.out or default_csv(cfg.profile.name)
+    df = plan_frame(rows)
+    prov = plan_provenance(command, _params_read(cfg, names), inputs, device, schedule, jobs)
+    write_plan(out, df, prov)
+    print(format_table(df))
+    print(format_summary(schedule, jobs))
+    print(f"plan: wrote {out}")
+    return out, schedule
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cifarlab plan", description=__doc__.splitlines()[0])
+    p.add_argument("--params", default="params.yaml", type=Path, help="parameter file")
+    p.add_argument("--profile", default=None, help="profile name (overrides params.yaml)")
+    p.add_argument("--gpus", type=int, default=None,
+                   help="devices to schedule onto (default: the GPUs visible, else 1)")
+    p.add_argument("--select", nargs="+", default=(), metavar="PATTERN",
+                   help="experiment names or studies, shell patterns (default: all)")
+    p.add_argument("--out", type=Path, default=None, help="CSV path (default results/plan/<profile>.csv)")
+    p.add_argument("--device", default=None, help="measure here instead of the profile's device")
+    p.add_argument("--steps", type=int, default=3, help="timed batches per pass (default 3)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cifarlab plan``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    command = ["cifarlab", "plan", *argv] if argv is not None else ["cifarlab", *sys.argv[1:]]
+    request = PlanRequest(tuple(args.select), args.gpus, args.device, args.out, args.steps)
+    try:
+        run_plan(load_config(args.params, args.profile), request, command)
+    except (CifarlabError, FileNotFoundError, ValueError) as exc:
+        print(f"cifarlab plan: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
