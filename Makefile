@@ -36,6 +36,28 @@ record: env
 	$(UV) run dvc commit -f -q
 	$(UV) run snakemake --touch --cores 1 --quiet all
 
+# Share results through a DVC remote (README "Share results"). push uploads what dvc.lock
+# records, so it refuses while the workspace differs from dvc.lock.
+.PHONY: push pull exps
+push: env
+	@$(UV) run dvc status -q || { echo "make push: outputs differ from dvc.lock (see 'uv run dvc status'); run 'make record' first" >&2; exit 2; }
+	$(UV) run dvc push
+# dvc pull restores files with new mtimes in no set order; touching every job in DAG order
+# (one at a time, --forceall so Snakemake records its metadata too) stops it rerunning them.
+# Only when DVC confirms they match params and code: touching would hide a needed rerun.
+pull: env
+	$(UV) run dvc pull
+	@$(UV) run dvc status -q || { echo "make pull: params or code differ from dvc.lock (see 'uv run dvc status'); not touching, run 'make run'" >&2; exit 2; }
+	$(UV) run snakemake --touch --forceall --cores 1 --quiet all
+# The last EXPS_N commits (and their DVC experiments): key metrics, and only the params
+# that differ between them. Regexes match DVC's column names (`path:metric` when the same
+# metric comes from several files).
+EXPS_N ?= 5
+EXPS_KEEP ?= ^(Experiment|Created)$$|.*(top1|top5|macro_f1|train_seconds)(_mean|_std)?$$
+EXPS_DROP ?= (?!profile$$|(profiles|recipes|experiments|split|datasets|studies)\.)
+exps: env
+	$(UV) run dvc exp show --no-pager -n $(EXPS_N) --only-changed --keep '$(EXPS_KEEP)' --drop '$(EXPS_DROP)'
+
 test: env
 	$(UV) run pytest
 
