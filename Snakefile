@@ -14,6 +14,9 @@ _cli.guard_params_file("params.yaml")
 configfile: "params.yaml"
 
 
+# `--config only=s002,cnn4` runs a subset (studies, experiment names or patterns); it is a
+# command-line choice, not a parameter, so it leaves the config before validation.
+ONLY = config.pop("only", None)
 _cli.guard_config(config)
 validate(config, "workflow/schemas/params.schema.yaml")
 
@@ -23,9 +26,10 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/explain.smk"
 
 
 rule all:
     input:
-        dag.REPORT_HTML,
+        dag.REPORT_DIR,
     default_target: True

@@ -30,6 +30,8 @@ def _parser(step: str | None) -> argparse.ArgumentParser:
     p.add_argument("--params", default="params.yaml", type=Path, help="parameter file")
     p.add_argument("--profile", default=None, help="profile name (overrides params.yaml)")
     p.add_argument("--experiment", default=None, help="experiment name (train, evaluate)")
+    p.add_argument("--only", default=None,
+                   help="subset: comma-separated study ids, experiment names or patterns")
     return p
 
 
@@ -48,7 +50,7 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
     step = step or args.step
     command = [sys.executable.rsplit("/", 1)[-1], *sys.argv] if argv is None else argv
     try:
-        cfg = load_config(args.params, args.profile)
+        cfg = load_config(args.params, args.profile).select(args.only)
         if step in PER_EXPERIMENT:
             if args.experiment is None:
                 raise ConfigError(f"{step}: --experiment is required")

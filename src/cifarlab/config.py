@@ -9,13 +9,14 @@ This module must stay torch-free: Snakemake imports it while building the DAG.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import jsonschema
 import yaml
 
+from cifarlab.catalogue import run_recipe, run_seeds, select
 from cifarlab.errors import CifarlabError
 from cifarlab.names import check_param_names
 from cifarlab.yamlio import load_yaml
@@ -36,12 +37,13 @@ class ConfigError(CifarlabError, ValueError):
 class DatasetConfig:
     name: str
     kind: str
-    url: str
+    url: str | None  # None: never downloaded (an imagefolder given by `local`)
     md5: str | None
     files: Mapping[str, Mapping[str, str]] | None
     local: str | None
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    image_size: int | None = None  # imagefolder: square size images are resized to at split
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,30 @@ class RecipeConfig:
     augment: tuple[Mapping[str, Any], ...] = ()
     mix: Mapping[str, float] | None = None
     phases: tuple[PhaseConfig, ...] | None = None
+    sync_batchnorm: bool = False  # BatchNorm statistics over all ranks when gpus > 1
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    name: str
+    seeds: tuple[int, ...]
+    title: str = ""
+    document: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """A profile's cost-aware cap on each run's compute (see cifarlab.budget)."""
+
+    study_gflop: float  # forward+backward and evaluation GFLOPs per study, split over its runs
+    eval_share: float = 0.15
+    min_train_images: int = 1024
+    min_eval_images: int = 256
+    max_gflop_per_image: float | None = None
+    min_input_px: int = 16
+    max_input_px: int | None = None
+    max_batch_size: int | None = None
+    latency_batch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,10 @@ class ProfileConfig:
     latency_repeats: int = 20
     augment: bool = True  # False: train without the recipes' random augmentation
     description: str = ""
+    seeds: int | None = None  # the first n of each study's seeds; None = all
+    extra_seeds: Mapping[str, int] = field(default_factory=dict)
+    pretrained_missing: str = "error"  # "error" | "random" (random init, marked in the report)
+    budget: BudgetConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -130,8 +160,11 @@ class ExperimentConfig:
     dataset: DatasetConfig  # effective dataset (the profile may substitute one)
     declared_dataset: str  # the dataset the study itself used
     recipe: RecipeConfig  # effective recipe (the profile may cap epochs)
-    seed: int = 0
+    seed: int = 0  # the first of ``seeds``
     description: str = ""
+    seeds: tuple[int, ...] = (0,)  # every seed this profile trains the experiment with
+    ablation_of: str | None = None
+    gpus: int = 1  # > 1: one DDP process per GPU under torchrun
 
     @property
     def normalize_stats(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -144,13 +177,28 @@ class ExperimentConfig:
 
 
 @dataclass(frozen=True)
+class SlurmResources:
+    """What a rule's SLURM job asks for (``params.yaml: slurm.<rule>``)."""
+
+    cpus: int
+    mem_mb: int
+    runtime: int  # minutes
+
+    def resources(self) -> dict[str, int]:
+        """As snakemake-executor-plugin-slurm's resource names."""
+        return {"cpus_per_task": self.cpus, "mem_mb": self.mem_mb, "runtime": self.runtime}
+
+
+@dataclass(frozen=True)
 class Config:
     profile: ProfileConfig
     split: SplitConfig
     datasets: Mapping[str, DatasetConfig]
     recipes: Mapping[str, RecipeConfig]
     experiments: Mapping[str, ExperimentConfig]
-    raw: Mapping[str, Any] = field(repr=False)  # the validated mapping, for params hashing
+    raw: Mapping[str, Any] = field(repr=False)
+    studies: Mapping[str, StudyConfig] = field(default_factory=dict)  # the validated mapping, for params hashing
+    slurm: Mapping[str, "SlurmResources"] = field(default_factory=dict)  # by rule name
 
     def experiment(self, name: str) -> ExperimentConfig:
         try:
@@ -164,6 +212,15 @@ class Config:
     def active_datasets(self) -> list[str]:
         """Datasets the active profile's experiments train on, in a stable order."""
         return sorted({e.dataset.name for e in self.experiments.values()})
+
+    def select(self, only: str | Sequence[str] | None) -> "Config":
+        """This config with only the experiments ``only`` picks (see cifarlab.catalogue.select)."""
+        names = select(self.experiments, {n: e.study for n, e in self.experiments.items()}, only)
+        return replace(self, experiments={n: self.experiments[n] for n in names})
+
+    def runs_in_study(self, study: str) -> int:
+        """(experiment, seed) runs the active profile trains in ``study`` (budget shares)."""
+        return sum(len(e.seeds) for e in self.experiments.values() if e.study == study)
 
 
 def load_schema() -> dict:
@@ -194,8 +251,14 @@ def _check_references(raw: Mapping[str, Any], source: str) -> None:
         raise ConfigError(
             f"{source}: profiles.{raw['profile']}.dataset: unknown dataset {profile['dataset']!r}"
         )
+    for name in profile.get("extra_seeds") or {}:
+        if name not in raw["experiments"]:
+            raise ConfigError(f"{source}: profiles.{raw['profile']}.extra_seeds.{name}: unknown experiment")
     for name, exp in raw["experiments"].items():
-        for ref, table in (("recipe", "recipes"), ("dataset", "datasets")):
+        base = exp.get("ablation_of")
+        if base is not None and base not in raw["experiments"]:
+            raise ConfigError(f"{source}: experiments.{name}.ablation_of: unknown experiment {base!r}")
+        for ref, table in (("study", "studies"), ("recipe", "recipes"), ("dataset", "datasets")):
             if exp[ref] not in raw[table]:
                 known = ", ".join(raw[table])
                 raise ConfigError(
@@ -213,6 +276,11 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> Recipe
         max_epochs = profile.max_epochs
         schedule["t_max"] = None
         schedule["warmup_epochs"] = min(schedule.get("warmup_epochs", 0), max_epochs - 1)
+        if r.get("phases"):
+            r["phases"] = _compress_phases(r["phases"], r["max_epochs"], max_epochs)
+    batch_cap = profile.budget.max_batch_size if profile.budget else None
+    if batch_cap is not None:
+        r["batch_size"] = min(r["batch_size"], batch_cap)
     normalize = r["normalize"]
     if isinstance(normalize, dict):
         normalize = (tuple(normalize["mean"]), tuple(normalize["std"]))
@@ -238,6 +306,40 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> Recipe
         augment=augment,
         mix=mix,
         phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
+        sync_batchnorm=r.get("sync_batchnorm", False),
+    )
+
+
+def _compress_phases(phases: Sequence[Mapping[str, Any]], epochs: int, cap: int) -> list[dict]:
+    """Phases rescaled from ``epochs`` to ``cap`` epochs, each keeping at least one, so a
+    capped two-phase run still has both phases (and the report its phase boundary)."""
+    out, left = [], cap
+    for i, phase in enumerate(phases):
+        rest = len(phases) - i - 1
+        n = left if rest == 0 else max(1, min(left - rest, round(phase["epochs"] * cap / epochs)))
+        out.append({**phase, "epochs": n})
+        left -= n
+    return out
+
+
+def _experiment(name: str, e: Mapping[str, Any], raw: Mapping[str, Any], profile: ProfileConfig,
+                datasets: Mapping[str, DatasetConfig]) -> ExperimentConfig:
+    """One catalogue entry with the profile applied: its dataset, recipe (with this run's
+    overrides) and seeds."""
+    seeds = run_seeds(name, raw["studies"][e["study"]]["seeds"], raw["profiles"][profile.name])
+    return ExperimentConfig(
+        name=name,
+        study=e["study"],
+        model=e["model"],
+        model_args=dict(e.get("model_args") or {}),
+        dataset=datasets[profile.dataset or e["dataset"]],
+        declared_dataset=e["dataset"],
+        recipe=_recipe(e["recipe"], run_recipe(raw["recipes"][e["recipe"]], e), profile),
+        seed=seeds[0],
+        seeds=seeds,
+        description=e.get("description", ""),
+        ablation_of=e.get("ablation_of"),
+        gpus=e.get("gpus", 1),
     )
 
 
@@ -245,35 +347,27 @@ def build_config(raw: Mapping[str, Any], source: str = "params.yaml") -> Config:
     """Validate ``raw`` and turn it into a :class:`Config` with the profile applied."""
     validate_params(raw, source)
     pname = raw["profile"]
-    profile = ProfileConfig(name=pname, **raw["profiles"][pname])
+    praw = dict(raw["profiles"][pname])
+    budget = praw.pop("budget", None)
+    profile = ProfileConfig(name=pname, **praw, budget=BudgetConfig(**budget) if budget else None)
     datasets = {
         n: DatasetConfig(
             name=n,
             kind=d["kind"],
-            url=d["url"],
+            url=d.get("url"),
             md5=d.get("md5"),
             files=d.get("files"),
             local=d.get("local"),
             mean=tuple(d.get("mean", (0.5, 0.5, 0.5))),
             std=tuple(d.get("std", (0.25, 0.25, 0.25))),
+            image_size=d.get("image_size"),
         )
         for n, d in raw["datasets"].items()
     }
     recipes = {n: _recipe(n, r, profile) for n, r in raw["recipes"].items()}
-    experiments = {
-        n: ExperimentConfig(
-            name=n,
-            study=e["study"],
-            model=e["model"],
-            model_args=dict(e.get("model_args") or {}),
-            dataset=datasets[profile.dataset or e["dataset"]],
-            declared_dataset=e["dataset"],
-            recipe=recipes[e["recipe"]],
-            seed=e.get("seed", 0),
-            description=e.get("description", ""),
-        )
-        for n, e in raw["experiments"].items()
-    }
+    experiments = {n: _experiment(n, e, raw, profile, datasets) for n, e in raw["experiments"].items()}
+    studies = {n: StudyConfig(name=n, seeds=tuple(s["seeds"]), title=s.get("title", ""),
+                              document=s.get("document", "")) for n, s in raw["studies"].items()}
     return Config(
         profile=profile,
         split=SplitConfig(**raw["split"]),
@@ -281,6 +375,8 @@ def build_config(raw: Mapping[str, Any], source: str = "params.yaml") -> Config:
         recipes=recipes,
         experiments=experiments,
         raw=raw,
+        studies=studies,
+        slurm={rule: SlurmResources(**v) for rule, v in (raw.get("slurm") or {}).items()},
     )
 
 

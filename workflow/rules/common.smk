@@ -1,11 +1,18 @@
 # Shared helpers: the config is checked once more (cross-references, naming the key),
 # and every rule takes its outputs and params from cifarlab.dag, as dvc.yaml does.
+import sys
+
 from cifarlab import dag
 from cifarlab.config import build_config
 
-CFG = build_config(config)
+CFG = build_config(config).select(ONLY)
 PROFILE = config["profile"]
-EXPERIMENTS = list(config["experiments"])
+EXPERIMENTS = list(CFG.experiments)
+# The subset travels to the steps that read every experiment (aggregate, figures, report).
+ONLY_ARG = f" --only {','.join(EXPERIMENTS)}" if ONLY else ""
+for _name in dag.unavailable_experiments(CFG):
+    print(f"cifarlab: warning: {_name}: {dag.unavailable_reason(CFG, _name)}; it will fail "
+          "at its first step (other experiments run on with --keep-going)", file=sys.stderr)
 # Training jobs claim one GPU each on CUDA profiles (a slot allocator picks which one).
 GPUS_PER_TRAIN_JOB = 1 if CFG.profile.device in ("cuda", "auto") else 0
 

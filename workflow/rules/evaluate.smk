@@ -1,14 +1,16 @@
 rule evaluate:
     input:
         dag.SPLIT_DIR,
-        dag.train_outputs("{exp}"),
+        dag.train_dir("{exp}"),
     output:
-        dag.eval_outputs("{exp}"),
+        directory(dag.eval_dir("{exp}")),
+        dag.metrics_file("{exp}"),
     params:
         values=lambda wc: step_params("evaluate", wc.exp),
         profile=PROFILE,
     resources:
-        gpu=GPUS_PER_TRAIN_JOB,
+        gpu=GPUS_PER_TRAIN_JOB,  # evaluation stays one process on one GPU
+        **slurm_resources("evaluate"),
     log:
         "logs/evaluate/{exp}.log",
     conda:

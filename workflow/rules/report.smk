@@ -3,10 +3,10 @@ rule aggregate:
         expand(dag.eval_outputs("{exp}"), exp=EXPERIMENTS),
         expand(dag.train_outputs("{exp}"), exp=EXPERIMENTS),
     output:
-        dag.table_outputs(),
+        directory(dag.TABLES_DIR),
     params:
         values=step_params("aggregate"),
-        profile=PROFILE,
+        profile=PROFILE + ONLY_ARG,
     log:
         "logs/aggregate.log",
     conda:
@@ -24,7 +24,7 @@ rule figures:
         directory(dag.SUMMARY_DIR),
     params:
         values=step_params("figures"),
-        profile=PROFILE,
+        profile=PROFILE + ONLY_ARG,
     log:
         "logs/figures.log",
     conda:
@@ -38,11 +38,12 @@ rule report:
         dag.table_outputs(),
         dag.SUMMARY_DIR,
         dag.PREVIEW_DIR,
+        dag.EXPLAIN_DIR,
     output:
-        dag.REPORT_HTML,
+        directory(dag.REPORT_DIR),
     params:
         values=step_params("report"),
-        profile=PROFILE,
+        profile=PROFILE + ONLY_ARG,
     log:
         "logs/report.log",
     conda:

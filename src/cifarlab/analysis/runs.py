@@ -23,30 +23,55 @@ def _optional(path: Path, reader: Any) -> Any:
     return reader(path) if path.is_file() else None
 
 
+def _seed_files(train: Path | None, evaluation: Path | None) -> dict[str, Any]:
+    def opt(folder: Path | None, name: str, reader: Any) -> Any:
+        return None if folder is None else _optional(folder / name, reader)
+
+    return {
+        "metrics": opt(evaluation, "metrics.json", read_json),
+        "per_class": opt(evaluation, "per_class.csv", pd.read_csv),
+        "confusion": opt(evaluation, "confusion.csv", lambda p: pd.read_csv(p, index_col=0)),
+        "predictions": None if evaluation is None else str(evaluation / "predictions.npz"),
+        "history": opt(train, "history.csv", pd.read_csv),
+        "train": opt(train, "train.json", read_json),
+        "run": opt(train, "run.json", read_json),
+    }
+
+
+def _seeds_in(folder: Path) -> list[int]:
+    return sorted(int(p.name.removeprefix("seed_")) for p in folder.glob("seed_*") if p.is_dir())
+
+
 def load_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     """Everything the analysis needs from ``results/runs/<experiment>/``.
 
-    Reads metrics.json (required: FileNotFoundError if absent), and when present
-    per_class.csv, confusion.csv (index = true class), history.csv, train.json,
-    evaluate.prov.json and train.prov.json. Returns ``{"experiment", "dir", "metrics",
-    "per_class", "confusion", "history", "train", "provenance": {"evaluate", "train"}}``
-    with None for each absent file.
+    Reads the seed summary metrics.json (required: FileNotFoundError if absent) and, per
+    seed found under ``eval/seed_<k>/`` and ``train/seed_<k>/``: metrics, per_class,
+    confusion (index = true class), the predictions.npz path, history, train.json and
+    run.json (budget, input size, pretrained). Returns ``{"experiment", "dir", "metrics",
+    "seeds": {seed: {...}}, "provenance": {"evaluate", "train"}}`` plus the first seed's
+    per_class, confusion, history and train at the top level (single-seed figures), None
+    for each absent file.
     """
     d = Path(run_dir)
     metrics_path = d / "metrics.json"
     if not metrics_path.is_file():
         raise FileNotFoundError(f"{metrics_path}: missing; run the evaluate step first")
+    train, evaluation = d / "train", d / "eval"
+    seeds = sorted(set(_seeds_in(train)) | set(_seeds_in(evaluation)))
+    per_seed = {s: _seed_files(train / f"seed_{s}" if (train / f"seed_{s}").is_dir() else None,
+                               evaluation / f"seed_{s}" if (evaluation / f"seed_{s}").is_dir() else None)
+                for s in seeds}
+    first = per_seed[seeds[0]] if seeds else _seed_files(None, None)
     return {
         "experiment": d.name,
         "dir": str(d),
         "metrics": read_json(metrics_path),
-        "per_class": _optional(d / "per_class.csv", pd.read_csv),
-        "confusion": _optional(d / "confusion.csv", lambda p: pd.read_csv(p, index_col=0)),
-        "history": _optional(d / "history.csv", pd.read_csv),
-        "train": _optional(d / "train.json", read_json),
+        "seeds": per_seed,
+        **{k: first[k] for k in ("per_class", "confusion", "history", "train")},
         "provenance": {
-            "evaluate": _optional(d / "evaluate.prov.json", read_provenance),
-            "train": _optional(d / "train.prov.json", read_provenance),
+            "evaluate": _optional(evaluation / "evaluate.prov.json", read_provenance),
+            "train": _optional(train / "train.prov.json", read_provenance),
         },
     }
 
@@ -77,16 +102,40 @@ def history_accuracies(history: pd.DataFrame | None, best_epoch: Any = None) -> 
     return out
 
 
-def run_record(run: Mapping[str, Any], description: Mapping[str, Any]) -> dict[str, Any]:
-    """One :func:`cifarlab.analysis.tables.aggregate` record for a :func:`load_run` dict.
+def history_facts(history: pd.DataFrame | None) -> dict[str, float]:
+    """Facts of the curves the documents quote: the minimum validation loss and its epoch,
+    and for a two-phase run the validation accuracy at the end of the first (head-only)
+    phase and after the first epoch of the next (fractions)."""
+    if history is None or history.empty or "val_loss" not in history:
+        return {}
+    out: dict[str, float] = {}
+    losses = pd.to_numeric(history["val_loss"], errors="coerce")
+    if losses.notna().any():
+        at = losses.idxmin()
+        out.update(min_val_loss=float(losses[at]), min_val_loss_epoch=float(history["epoch"][at]))
+    if "phase" in history and history["phase"].nunique() > 1 and "val_acc" in history:
+        first = history["phase"].iloc[0]
+        head, rest = history[history["phase"] == first], history[history["phase"] != first]
+        out.update(val_top1_after_head=float(head["val_acc"].iloc[-1]),
+                   val_top1_finetune_epoch1=float(rest["val_acc"].iloc[0]))
+    return out
 
-    metrics.json, then val_top1 / train_top1 from the history at metrics' best_epoch
-    (:func:`history_accuracies`), then ``description``: what only the config knows
-    (experiment, study, model, dataset, declared_dataset, recipe, profile, max_epochs,
-    train_size, num_classes, ...). Later sources win.
-    """
-    record = dict(run["metrics"])
-    record["experiment"] = run["experiment"]
-    record.update(history_accuracies(run.get("history"), record.get("best_epoch")))
-    record.update(description)
-    return record
+
+def seed_records(run: Mapping[str, Any], description: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One :func:`cifarlab.analysis.tables.aggregate` record per seed of a :func:`load_run`
+    dict: the seed's metrics.json, val_top1 / train_top1 from its history at the best
+    epoch (:func:`history_accuracies`), whether it started pretrained, then
+    ``description`` (what only the config knows: study, model, dataset, ...). Later
+    sources win."""
+    out = []
+    for seed, files in run["seeds"].items():
+        record = dict(files["metrics"] or {})
+        record.update(experiment=run["experiment"], seed=int(seed))
+        record.update(history_accuracies(files.get("history"), record.get("best_epoch")))
+        record.update(history_facts(files.get("history")))
+        facts = files.get("run") or {}
+        if facts.get("pretrained_note"):
+            record["pretrained_note"] = facts["pretrained_note"]
+        record.update(description)
+        out.append(record)
+    return out

@@ -2,14 +2,17 @@
 
 ``pretrained`` is ``False`` (random init), ``True`` (the file torchvision would download,
 looked up in the torch hub cache ``torch.hub.get_dir()/checkpoints/``) or a path to a
-state-dict file. Nothing is ever downloaded: a missing file raises ``FileNotFoundError``
-naming the exact file and where to put it.
+state-dict file. Inside ``allow_download(True)`` a missing cache file is fetched through
+torchvision's own path (``WeightsEnum.get_state_dict``: hash-checked, into the hub
+cache); otherwise nothing is downloaded. A file that cannot be had raises
+``FileNotFoundError`` naming the exact file, its URL and where to put it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
@@ -17,6 +20,27 @@ from torch import nn
 from torchvision.models import WeightsEnum
 
 Pretrained = bool | str | os.PathLike
+_DOWNLOAD = [False]  # set by allow_download(); a list so the context manager can flip it
+
+
+@contextlib.contextmanager
+def allow_download(flag: bool) -> Iterator[None]:
+    """Within the block, ``pretrained=True`` may download a missing file (or not)."""
+    before = _DOWNLOAD[0]
+    _DOWNLOAD[0] = bool(flag)
+    try:
+        yield
+    finally:
+        _DOWNLOAD[0] = before
+
+
+def _download(weights: WeightsEnum, path: Path) -> str | None:
+    """Fetch ``weights`` into the hub cache as torchvision does; the failure, or None."""
+    try:
+        weights.get_state_dict(progress=False, check_hash=True)
+    except Exception as exc:  # offline, refused, hash mismatch: all end in the same advice
+        return f"{type(exc).__name__}: {exc}"
+    return None if path.is_file() else "the download left no file"
 
 
 def weights_path(pretrained: Pretrained, weights: WeightsEnum) -> Path | None:
@@ -28,9 +52,13 @@ def weights_path(pretrained: Pretrained, weights: WeightsEnum) -> Path | None:
         path = Path(torch.hub.get_dir()) / "checkpoints" / filename
     else:
         path = Path(pretrained)
+    why = None
+    if not path.is_file() and pretrained is True and _DOWNLOAD[0]:
+        why = _download(weights, path)
     if not path.is_file():
+        tried = f"downloading failed ({why}); " if why else "No network is used: "
         raise FileNotFoundError(
-            f"pretrained weights not found: {path}. No network is used: download "
+            f"pretrained weights not found: {path}. {tried}download "
             f"{weights.url} elsewhere and copy it to {path} "
             f"(or pass pretrained=<path to {filename}>)."
         )

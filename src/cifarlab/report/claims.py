@@ -44,3 +44,10 @@ def load_claims(path: str | os.PathLike | None = None) -> list[dict[str, Any]]:
         flat["caveat"] = "; ".join(c for c in (claim.get("caveat"), study.get("caveat")) if c)
         out.append(flat)
     return out
+
+
+def load_study_facts(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
+    """claims.yaml's ``studies`` section: each study's conditions and document facts
+    (s002's families, family_claims and innovations)."""
+    p = Path(path) if path is not None else CLAIMS_PATH
+    return dict(yaml.safe_load(p.read_text()).get("studies", {}))

@@ -1,46 +1,66 @@
-"""aggregate: one table of all experiments, and the seeds' claims beside our measurements."""
+"""aggregate: every run's results -> the runs and experiments tables, the documents'
+tables (listed in tables.json) and the reproduction scorecard."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Sequence
 
+import pandas as pd
+
 from cifarlab import dag
-from cifarlab.analysis.runs import load_run, run_record
-from cifarlab.analysis.tables import aggregate, scorecard
+from cifarlab.analysis.runs import load_run, seed_records
+from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
+from cifarlab.analysis.tables import aggregate, runs_table, scorecard
 from cifarlab.config import Config, ExperimentConfig
-from cifarlab.io import atomic_path
-from cifarlab.report.claims import load_claims
+from cifarlab.io import atomic_path, write_json
+from cifarlab.report.claims import load_claims, load_study_facts
 from cifarlab.steps._common import read_meta, record
 
 
-def describe(cfg: Config, exp: ExperimentConfig) -> dict[str, Any]:
+def describe(cfg: Config, exp: ExperimentConfig, family: str | None) -> dict[str, Any]:
     """What only the config knows about a run: the scorecard uses it to judge comparability."""
     meta = read_meta(exp.dataset.name)
     return {
-        "study": exp.study,
-        "model": exp.model,
-        "dataset": exp.dataset.name,
-        "declared_dataset": exp.declared_dataset,
-        "recipe": exp.recipe.name,
-        "profile": cfg.profile.name,
-        "max_epochs": exp.recipe.max_epochs,
-        "train_size": meta["sizes"]["train"],
-        "num_classes": meta["num_classes"],
-        "device": cfg.profile.device,
+        "study": exp.study, "model": exp.model, "dataset": exp.dataset.name,
+        "declared_dataset": exp.declared_dataset, "recipe": exp.recipe.name, "profile": cfg.profile.name,
+        "max_epochs": exp.recipe.max_epochs, "train_size": meta["sizes"]["train"],
+        "num_classes": meta["num_classes"], "device": cfg.profile.device, "family": family,
+        "ablation_of": exp.ablation_of, "description": exp.description,
     }
 
 
+def mean_per_class(run: dict) -> pd.DataFrame | None:
+    """The per-class table averaged over the run's seeds (rows in the first seed's order)."""
+    frames = [s["per_class"] for s in run["seeds"].values() if s.get("per_class") is not None]
+    if not frames:
+        return None
+    order = frames[0]["class"].astype(str).tolist()
+    mean = pd.concat(frames).groupby("class", sort=False).mean(numeric_only=True)
+    return mean.loc[order].reset_index()
+
+
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
-    records = [
-        run_record(load_run(dag.run_dir(name)), describe(cfg, exp)) for name, exp in cfg.experiments.items()
-    ]
+    facts = load_study_facts()
+    family = {m: f for f, ms in (facts.get("s002", {}).get("families") or {}).items() for m in ms}
+    runs = {name: load_run(dag.run_dir(name)) for name in cfg.experiments}
+    records = [r for name, exp in cfg.experiments.items()
+               for r in seed_records(runs[name], describe(cfg, exp, family.get(name)))]
+    claims = load_claims()
     table = aggregate(records)
-    card = scorecard(table, load_claims())
-    tables = Path(dag.TABLES_DIR)
-    for frame, name in ((table, "experiments.csv"), (card, "scorecard.csv")):
-        with atomic_path(tables / name) as tmp:
-            frame.to_csv(tmp, index=False)
-    inputs = [Path(dag.run_dir(n)) / f for n in cfg.experiments for f in ("metrics.json", "train.json")]
-    record(cfg, "aggregate", command, inputs, tables / "aggregate.prov.json")
-    print(table[["experiment", "top1", "top5", "params"]].to_string(index=False), flush=True)
+    inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()})
+    frames = {"experiments.csv": table, "runs.csv": runs_table(records), "scorecard.csv": scorecard(table, claims)}
+    index = []
+    for spec, (key, frame) in zip(TABLES, build_tables(inputs).items()):
+        name = f"{spec.study}__{spec.key}.csv"
+        frames[name] = frame
+        index.append({"study": spec.study, "key": spec.key, "caption": spec.caption, "note": spec.note,
+                      "file": f"{dag.TABLES_DIR}/{name}", "rows": len(frame)})
+    with atomic_path(dag.TABLES_DIR) as stage:
+        stage.mkdir()
+        for name, frame in frames.items():
+            frame.to_csv(stage / name, index=False)
+        write_json(stage / "tables.json", index)
+        inputs_md5 = [Path(dag.run_dir(n)) for n in cfg.experiments]
+        record(cfg, "aggregate", command, inputs_md5, stage / "aggregate.prov.json")
+    print(table[["experiment", "n_seeds", "top1", "top1_std", "params"]].to_string(index=False), flush=True)

@@ -1,63 +1,78 @@
-"""evaluate: the best checkpoint on the held-out test set -> metrics.json and predictions."""
+"""evaluate: each seed's best checkpoint on the held-out test set -> metrics, predictions,
+and the experiment's seed summary (results/runs/<exp>/metrics.json, the DVC metrics)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from cifarlab import dag
-from cifarlab.config import Config
+from cifarlab.config import Config, ExperimentConfig
+from cifarlab.io import atomic_path, read_json, write_json
 from cifarlab.steps._common import read_meta, record, split_dir
-from cifarlab.steps.train import make_loader
 
 
-def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
-    from cifarlab.device import resolve_device
-
-    exp = cfg.experiment(experiment)
-    device = resolve_device(cfg.profile.device)
-
+def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta: dict,
+                  out_dir: Path) -> dict[str, Any]:
+    """One seed's test metrics and files into ``out_dir``; returns its metrics.json dict."""
     import torch
 
-    from cifarlab.data.split import read_split
-    from cifarlab.evaluate import (
-        evaluate_predictions,
-        measure_latency,
-        peak_memory_mb,
-        predict,
-        reset_peak_memory,
-        write_evaluation,
-    )
-    from cifarlab.models import get_model
+    from cifarlab.evaluate import (evaluate_predictions, measure_latency, peak_memory_mb, predict,
+                                   reset_peak_memory, write_evaluation)
     from cifarlab.models.complexity import count_flops, count_params
+    from cifarlab.steps._model import build_for_checkpoint
+    from cifarlab.steps.train import loader_over, split_part
 
-    run_dir = Path(dag.run_dir(experiment))
-    meta = read_meta(exp.dataset.name)
-    model = get_model(exp.model, num_classes=meta["num_classes"], **exp.model_args)
-    best = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    train_dir = Path(dag.seed_dir(dag.train_dir(exp.name), seed))
+    run_facts, train_facts = read_json(train_dir / "run.json"), read_json(train_dir / "train.json")
+    budget = run_facts["budget"]
+    model = build_for_checkpoint(exp, meta["num_classes"], run_facts)
+    best = torch.load(train_dir / "best.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(best["state_dict"])
     model.to(device).eval()
 
     reset_peak_memory(device)
-    loader = make_loader(exp, "test", device, train=False, seed=exp.seed)
-    probs, labels = predict(model, loader, device)
-    evaluation = evaluate_predictions(probs, labels, meta["classes"])
-    size = exp.recipe.resize or meta["image_size"]
-    train_facts = json.loads((run_dir / "train.json").read_text())
+    images, labels, indices = split_part(exp, "test", budget["test_images"], cfg.split.seed)
+    px = budget["input_px"]
+    loader = loader_over(exp, torch.from_numpy(images), torch.from_numpy(labels), device, train=False,
+                         seed=seed, num_classes=meta["num_classes"],
+                         resize=px)
+    probs, y = predict(model, loader, device)
+    evaluation = evaluate_predictions(probs, y, meta["classes"])
+    latency_batch = (cfg.profile.budget.latency_batch if cfg.profile.budget else None) or exp.recipe.eval_batch_size
     facts = {
         "params": count_params(model),
-        "flops": count_flops(model, size),
-        **measure_latency(model, (3, size, size), device, batch_sizes=(exp.recipe.eval_batch_size, 1),
+        "flops": count_flops(model, px),
+        **measure_latency(model, (3, px, px), device, batch_sizes=(latency_batch, 1),
                           repeats=cfg.profile.latency_repeats),
         "device": device,
         "train_seconds": train_facts["train_seconds"],
         "epochs": train_facts["epochs_run"],
         "best_epoch": train_facts["best_epoch"],
+        "seed": seed,
+        "input_px": px,
+        "pretrained": bool(run_facts.get("pretrained")),
     }
     facts["peak_mem_mb"], facts["peak_mem_source"] = peak_memory_mb(device)
-    _, _, indices = read_split(split_dir(exp.dataset.name), "test")
-    metrics = write_evaluation(run_dir, evaluation, indices=indices, facts=facts)
-    print(f"evaluate: {experiment}: top1 {metrics['top1']:.4f} top5 {metrics['top5']:.4f}", flush=True)
-    record(cfg, "evaluate", command, [split_dir(exp.dataset.name), run_dir / "best.pt"],
-           run_dir / "evaluate.prov.json", experiment, device)
+    wrong = evaluation.preds != evaluation.labels  # s004 quotes its most confident error
+    facts["max_error_confidence"] = float(probs[wrong].max()) if wrong.any() else None
+    metrics = write_evaluation(out_dir, evaluation, indices=indices, facts=facts)
+    print(f"evaluate: {exp.name} seed {seed}: top1 {metrics['top1']:.4f} top5 {metrics['top5']:.4f} "
+          f"on {len(y)} test images", flush=True)
+    return metrics
+
+
+def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
+    from cifarlab.device import resolve_device
+    from cifarlab.evaluate.seeds import seed_summary
+
+    exp = cfg.experiment(experiment)
+    device = resolve_device(cfg.profile.device)
+    meta = read_meta(exp.dataset.name)
+    train_dir = Path(dag.train_dir(experiment))
+    with atomic_path(dag.eval_dir(experiment)) as stage:
+        per_seed = {seed: evaluate_seed(cfg, exp, seed, device, meta, Path(dag.seed_dir(str(stage), seed)))
+                    for seed in exp.seeds}
+        record(cfg, "evaluate", command, [split_dir(exp.dataset.name), train_dir],
+               stage / dag.EVAL_PROV, experiment, device)
+    write_json(dag.metrics_file(experiment), seed_summary(per_seed))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import shutil
 from pathlib import Path
 from typing import Sequence
 
 from cifarlab import dag
-from cifarlab.config import Config, ExperimentConfig, ProfileConfig
+from cifarlab.config import Config, ConfigError, ExperimentConfig, ProfileConfig
+from cifarlab.io import atomic_path, write_json
 from cifarlab.steps._common import read_meta, record, split_dir
 
 
@@ -39,7 +42,8 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
     )
 
 
-def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, seed: int):
+def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, seed: int,
+                world: tuple[int, int] = (0, 1)):
     """A device-resident loader over one split part, with the recipe's input pipeline."""
     import torch
 
@@ -47,11 +51,12 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
 
     images, labels, _ = read_split(split_dir(exp.dataset.name), part)
     return loader_over(exp, torch.from_numpy(images), torch.from_numpy(labels), device,
-                       train=train, seed=seed, num_classes=read_meta(exp.dataset.name)["num_classes"])
+                       train=train, seed=seed, num_classes=read_meta(exp.dataset.name)["num_classes"],
+                       world=world)
 
 
 def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bool, seed: int,
-                num_classes: int):
+                num_classes: int, world: tuple[int, int] = (0, 1), resize: int | None = None):
     """The recipe's input pipeline over given uint8 images (the planner times it on these)."""
     from cifarlab.data.augment import build_augment, build_mix
     from cifarlab.data.loader import DeviceLoader
@@ -64,47 +69,117 @@ def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bo
         train=train,
         augment=build_augment(list(r.augment)) if train and r.augment else None,
         normalize=exp.normalize_stats,
-        resize=r.resize,
+        resize=r.resize if resize is None else resize,
         seed=seed,
         device=device,
         drop_last=train,
         mix=build_mix(dict(r.mix)) if train and r.mix else None,
         num_classes=num_classes,
+        rank=world[0],  # DDP: this rank's share of every global batch
+        world_size=world[1],
     )
+
+
+class BudgetedLoader:
+    """The first ``batches`` batches of each epoch of a loader (whose permutation changes
+    every epoch, so a budgeted run still sees different images each epoch)."""
+
+    def __init__(self, loader, batches: int):
+        self.loader, self.batches = loader, batches
+
+    def __len__(self) -> int:
+        return min(len(self.loader), self.batches)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.loader.set_epoch(epoch)
+
+    def __iter__(self):
+        return itertools.islice(iter(self.loader), len(self))
+
+
+def split_part(exp: ExperimentConfig, part: str, k: int | None, seed: int):
+    """(uint8 images, labels, split indices) of a split part, cut to a fixed subset of k."""
+    from cifarlab.data.split import read_split
+    from cifarlab.steps._model import subset_indices
+
+    images, labels, indices = read_split(split_dir(exp.dataset.name), part)
+    keep = subset_indices(len(labels), k, seed)
+    return images[keep], labels[keep], indices[keep]
+
+
+def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
+    """The run's input size and compute budget (cifarlab.budget), measured on its model."""
+    from cifarlab.budget import choose_input_px, plan_run
+    from cifarlab.steps._model import gflops_at
+
+    budget, n = cfg.profile.budget, meta["num_classes"]
+    px = choose_input_px(exp.recipe.resize or meta["image_size"], lambda s: gflops_at(exp, n, s), budget)
+    sizes = meta["sizes"]
+    return plan_run(gflops_at(exp, n, px), input_px=px, batch_size=exp.recipe.batch_size,
+                    epochs=exp.recipe.max_epochs, train_size=sizes["train"], val_size=sizes["val"],
+                    test_size=sizes["test"], runs_in_study=cfg.runs_in_study(exp.study), budget=budget)
+
+
+def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta: dict) -> Path:
+    """Train one (experiment, seed) run into its state folder's ``final/``; a run already
+    finished there with the same params (before a kill) is kept, not retrained."""
+    import dataclasses
+
+    import torch
+
+    from cifarlab.steps._model import build_for_training
+    from cifarlab.train import fit
+
+    state = Path(dag.state_dir(exp.name, seed))
+    final, marker = state / "final", state / "final.done"
+    identity = dag.params_hash({"params": dag.param_values("train", cfg.raw, exp.name), "seed": seed, "split": meta})
+    if marker.is_file() and marker.read_text() == identity:
+        print(f"train: {exp.name}: seed {seed} already finished in {final}", flush=True)
+        return final
+    budget = plan_budget(cfg, exp, meta)
+    torch.manual_seed(seed)
+    model, facts = build_for_training(exp, meta["num_classes"], budget.input_px, cfg.profile)
+    if facts.get("pretrained_note"):
+        print(f"train: {exp.name}: warning: {facts['pretrained_note']}", flush=True)
+    resize = budget.input_px
+    train_loader = loader_over(exp, *_tensors(exp, "train", None, seed), device, train=True, seed=seed,
+                               num_classes=meta["num_classes"], resize=resize)
+    if budget.train_batches_per_epoch is not None:
+        train_loader = BudgetedLoader(train_loader, budget.train_batches_per_epoch)
+    val_loader = loader_over(exp, *_tensors(exp, "val", budget.val_images, cfg.split.seed), device,
+                             train=False, seed=seed, num_classes=meta["num_classes"], resize=resize)
+    settings = dataclasses.replace(train_settings(exp, cfg.profile), seed=seed)
+    fit(model, train_loader, val_loader, settings, out_dir=final, state_dir=state / "run", device=device,
+        progress=f"{exp.name} seed {seed}" if cfg.profile.progress else False,  # names the epoch lines
+        # Resume only into the same experiment params, seed, split and budget: a change to
+        # model_args that keeps tensor shapes (drop_path, say) must start afresh.
+        fingerprint_extra={"identity": identity, "budget": budget.as_dict()})
+    write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(), **facts})
+    marker.write_text(identity)
+    return final
+
+
+def _tensors(exp: ExperimentConfig, part: str, k: int | None, seed: int):
+    import torch
+
+    images, labels, _ = split_part(exp, part, k, seed)
+    return torch.from_numpy(images), torch.from_numpy(labels)
 
 
 def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     from cifarlab.device import resolve_device
 
     exp = cfg.experiment(experiment)
+    reason = dag.unavailable_reason(cfg, experiment)
+    if reason:
+        raise ConfigError(f"{experiment}: {reason}")
     device = resolve_device(cfg.profile.device)
-    settings = train_settings(exp, cfg.profile)  # bad values fail here, before any work
-
-    import torch
-
-    from cifarlab.models import get_model
-    from cifarlab.train import fit
-
-    torch.manual_seed(exp.seed)
+    train_settings(exp, cfg.profile)  # bad values fail here, before any work
     meta = read_meta(exp.dataset.name)
-    model = get_model(exp.model, num_classes=meta["num_classes"], **exp.model_args)
-    train_loader = make_loader(exp, "train", device, train=True, seed=exp.seed)
-    val_loader = make_loader(exp, "val", device, train=False, seed=exp.seed)
-    out = Path(dag.run_dir(experiment))
-    fit(
-        model,
-        train_loader,
-        val_loader,
-        settings,
-        out_dir=out,
-        state_dir=Path(dag.state_dir(experiment)),
-        device=device,
-        progress=cfg.profile.progress,
-        # Resume only into the same experiment params and the same split: a change to
-        # model_args that keeps tensor shapes (drop_path, say) must start afresh.
-        fingerprint_extra={
-            "params": dag.params_hash(dag.param_values("train", cfg.raw, experiment)),
-            "split": meta,
-        },
-    )
-    record(cfg, "train", command, [split_dir(exp.dataset.name)], out / "train.prov.json", experiment, device)
+    finals = {seed: train_seed(cfg, exp, seed, device, meta) for seed in exp.seeds}
+    # The declared output appears whole or not at all; the state goes only after that.
+    with atomic_path(dag.train_dir(experiment)) as stage:
+        for seed, final in finals.items():
+            shutil.copytree(final, Path(dag.seed_dir(str(stage), seed)))
+        record(cfg, "train", command, [split_dir(exp.dataset.name)], stage / dag.TRAIN_PROV, experiment, device)
+    shutil.rmtree(dag.state_dir(experiment), ignore_errors=True)

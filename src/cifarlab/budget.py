@@ -1,0 +1,93 @@
+"""A profile's cost-aware cap on each run's compute (torch-free arithmetic).
+
+The quick profile runs the whole catalogue (~55 runs) on two CPU cores, so every run is
+cut by its cost, never by a hand-picked exception: each study gets the same compute,
+``study_gflop``, split evenly over the study's (experiment, seed) runs; a run's share
+becomes images through the model's measured forward GFLOPs per image at its input size
+(a training image costs 3 forward passes: forward + backward). A cheap run keeps its
+whole schedule, a costly one is cut down to ``min_train_images``; a model costlier than
+``max_gflop_per_image`` first trains at half the input size (not below ``min_input_px``).
+
+Everything here is a pure function of numbers, so the same params give the same budget on
+every machine (the budget is recorded in each run's run.json and in its resume
+fingerprint).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from cifarlab.config import BudgetConfig
+
+TRAIN_COST = 3.0  # forward + backward of one training image, in forward passes
+
+
+@dataclass(frozen=True)
+class RunBudget:
+    """What one run may use. ``None`` fields mean "all of it" (no budget)."""
+
+    input_px: int
+    gflops_per_image: float
+    batch_size: int
+    train_batches_per_epoch: int | None
+    val_images: int | None
+    test_images: int | None
+    run_gflop: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def planned_gflop(self, epochs: int, train_size: int, val_size: int, test_size: int) -> float:
+        """Forward GFLOPs this budget lets the run spend (train, validation, test)."""
+        batches = self.train_batches_per_epoch or train_size // self.batch_size
+        train = TRAIN_COST * epochs * batches * self.batch_size
+        evals = epochs * (self.val_images or val_size) + (self.test_images or test_size)
+        return self.gflops_per_image * (train + evals)
+
+
+def choose_input_px(native_px: int, gflops_at: Callable[[int], float], budget: BudgetConfig | None) -> int:
+    """The input size a run trains at: ``native_px`` capped at ``max_input_px``, halved
+    while the model's forward cost exceeds ``max_gflop_per_image`` (not below
+    ``min_input_px``). ``gflops_at(px)`` measures a model at ``px``."""
+    if budget is None:
+        return native_px
+    px = min(native_px, budget.max_input_px or native_px)
+    limit = budget.max_gflop_per_image
+    while limit is not None and px // 2 >= budget.min_input_px and gflops_at(px) > limit:
+        px //= 2
+    return px
+
+
+def plan_run(gflops_per_image: float, *, input_px: int, batch_size: int, epochs: int,
+             train_size: int, val_size: int, test_size: int, runs_in_study: int,
+             budget: BudgetConfig | None) -> RunBudget:
+    """The run's share of its study's budget, as images per epoch and per evaluation.
+
+    Training gets ``1 - eval_share`` of the share: ``train_images = share / (3 * GFLOPs)``
+    over all epochs, at least ``min_train_images`` and at most the full schedule, rounded
+    to whole batches per epoch (at least one). Validation (every epoch) and test split
+    ``eval_share`` evenly, each at least ``min_eval_images``.
+    """
+    if budget is None:
+        return RunBudget(input_px, gflops_per_image, batch_size, None, None, None, None)
+    share = budget.study_gflop / max(1, runs_in_study)
+    cost = max(gflops_per_image, 1e-9)
+    full_batches = max(1, train_size // batch_size)
+    wanted = max(budget.min_train_images, (1.0 - budget.eval_share) * share / (TRAIN_COST * cost))
+    batches = min(full_batches, max(1, math.ceil(wanted / (epochs * batch_size))))
+    eval_share = budget.eval_share * share / 2.0
+
+    def eval_images(size: int, passes: int) -> int:
+        return int(min(size, max(budget.min_eval_images, eval_share / (passes * cost))))
+
+    return RunBudget(
+        input_px=input_px,
+        gflops_per_image=gflops_per_image,
+        batch_size=batch_size,
+        train_batches_per_epoch=None if batches >= full_batches else batches,
+        val_images=eval_images(val_size, epochs),
+        test_images=eval_images(test_size, 1),
+        run_gflop=share,
+    )
