@@ -24,7 +24,12 @@ def base_project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("base")
     proj = root / "proj"
     proj.mkdir()
-    raw = tiny_params(root / "fmnist", max_epochs=3)
+    raw = tiny_params(root / "fmnist", experiments=("cnn4",), max_epochs=2)
+    for profile in raw["profiles"].values():
+        # One cheap experiment keeps the suite fast; per-experiment profile entries
+        # (extra seeds) must then name only it.
+        if isinstance(profile.get("extra_seeds"), dict):
+            profile["extra_seeds"] = {k: v for k, v in profile["extra_seeds"].items() if k in raw["experiments"]}
     write_params(proj, raw)
     with in_dir(proj):
         for name in ("download", "split"):
