@@ -26,6 +26,9 @@ def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("plan")
     raw = tiny_params(root / "fmnist", experiments=("cnn4", "resnet_20"), n_train=700, n_test=100,
                       train_subset=480, max_epochs=2)
+    budget = raw["profiles"]["quick"].get("budget")
+    if budget is not None:  # cut cnn4 to 640 training images over its 2 epochs: 10 of 15 batches
+        budget.update(study_gflop=1e-6, min_train_images=640)
     (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     old_cwd, old_threads = Path.cwd(), torch.get_num_threads()
     os.chdir(root)
@@ -47,6 +50,8 @@ def test_prediction_of_a_tiny_run_is_within_a_factor_2_of_its_fit(workspace, cap
     row = plan.set_index("experiment").loc["cnn4"]
     assert (row["data_source"], row["train_images"], row["epochs"], row["device"]) == \
         ("split", 480, 2, "cpu")
+    budgeted = yaml.safe_load(Path("params.yaml").read_text())["profiles"]["quick"].get("budget")
+    assert row["train_batches"] == (10 if budgeted else 480 // 32)
     prov = json.loads((workspace / "results/plan/quick.prov.json").read_text())
     assert prov["step"] == "plan" and prov["extra"]["devices"] == 2
     assert any(p.endswith("fashion_mnist/meta.json") for p in prov["inputs"])

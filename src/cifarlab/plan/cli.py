@@ -88,6 +88,7 @@ def _params_read(cfg: Config, names: Sequence[str]) -> dict[str, Any]:
 
 def _measure_all(cfg: Config, names: Sequence[str], device: str, steps: int
                  ) -> tuple[list[dict[str, Any]], list[Path]]:
+    from cifarlab.plan.budgeted import apply_budget
     from cifarlab.plan.measure import measure
 
     rows, inputs = [], []
@@ -97,7 +98,7 @@ def _measure_all(cfg: Config, names: Sequence[str], device: str, steps: int
         meta = read_json(split / "meta.json") if (split / "meta.json").is_file() else None
         if meta is not None and split / "meta.json" not in inputs:
             inputs.append(split / "meta.json")
-        w = build_workload(cfg, exp, planned_epochs(exp, cfg.profile), meta)
+        w = apply_budget(cfg, exp, build_workload(cfg, exp, planned_epochs(exp, cfg.profile), meta))
         t = measure(exp, w, cfg.profile, device, steps=steps, split=split if meta else None)
         rows.append(predict(w, t, cfg.profile.name))
         print(f"plan: {name}: {rows[-1]['images_per_s']:,.0f} images/s on {t.device} "

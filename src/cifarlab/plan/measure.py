@@ -8,7 +8,7 @@ augmentation, normalisation, mixing) at the recipe's batch sizes. Images are the
 split's when it exists, else synthetic uint8 tensors of the stored shape, so a dataset
 that is not on this machine (ImageNet-100 at 224 px) can still be timed.
 
-A pass is a loader of ``steps`` batches; one untimed pass warms up (allocator, kernels),
+A pass is a loader of ``steps`` batches; one untimed batch warms up (allocator, kernels),
 then the median of ``repeats`` timed passes, divided by ``steps``, is the step time. Each
 pass ends by reading its loss sums back to the host, so CUDA's queue is drained too.
 """
@@ -35,9 +35,10 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _median_pass(run_pass: Callable[[], object], repeats: int, device: torch.device) -> float:
-    """Median seconds of ``repeats`` calls after one untimed warm-up call."""
-    run_pass()
+def _median_pass(warm_up: Callable[[], object], run_pass: Callable[[], object], repeats: int,
+                 device: torch.device) -> float:
+    """Median seconds of ``repeats`` calls of ``run_pass`` after one untimed ``warm_up``."""
+    warm_up()
     times = []
     for _ in range(repeats):
         _sync(device)
@@ -69,6 +70,19 @@ def _whole_split_mb(w: Workload, resident_images: int) -> float:
     return (w.train_images + w.val_images - resident_images) * per_image / 2**20
 
 
+def _loaders(exp: ExperimentConfig, w: Workload, x: torch.Tensor, y: torch.Tensor, steps: int,
+             device: str) -> dict[tuple[str, str], object]:
+    """The recipe's train and eval loaders over ``x``: one batch to warm up, then ``steps``."""
+    resize = w.input_size if w.input_size != w.image_size else None
+    n_train = steps * w.batch_size
+    parts = {"train": (x[:n_train], y[:n_train], w.batch_size, True),
+             "val": (x[n_train:], y[n_train:], w.eval_batch_size, False)}
+    return {(key, part): loader_over(exp, xs[:n], ys[:n], device, train=is_train, seed=0,
+                                     num_classes=w.num_classes, resize=resize)
+            for key, (xs, ys, batch, is_train) in parts.items()
+            for part, n in (("warm", batch), ("timed", len(ys)))}
+
+
 def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: str, *,
             steps: int = 3, repeats: int = 2, split: Path | None = None) -> StepTiming:
     """Step times of ``exp`` on ``device`` and its predicted peak memory.
@@ -79,6 +93,7 @@ def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: 
     All layers train here, so a head-only phase is predicted at full cost (an upper bound).
     """
     from cifarlab.models import get_model
+    from cifarlab.steps._model import architecture_args
     from cifarlab.train.loop import evaluate, progress_bar, train_one_epoch
     from cifarlab.train.optim import build_optimizer
     from cifarlab.train.precision import make_precision
@@ -88,28 +103,33 @@ def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: 
     precision = make_precision(dev, settings.amp, settings.channels_last)
     reset_peak_memory(dev)
     torch.manual_seed(0)
-    model = get_model(exp.model, num_classes=w.num_classes, **exp.model_args).to(dev)
+    # The architecture at the run's input size; never pretrained weights (timing only).
+    model = get_model(exp.model, num_classes=w.num_classes,
+                      **architecture_args(exp, w.input_size)).to(dev)
     if precision.channels_last:
         model.to(memory_format=torch.channels_last)
     # lr 0: the same arithmetic per step, but random labels cannot make the loss diverge.
     optimizer = build_optimizer(model.parameters(), 0.0, settings)
-    n_train, n_eval = steps * w.batch_size, steps * w.eval_batch_size
-    x, y, source = input_images(w, n_train + n_eval, split)
-    train = loader_over(exp, x[:n_train], y[:n_train], device, train=True, seed=0,
-                        num_classes=w.num_classes)
-    val = loader_over(exp, x[n_train:], y[n_train:], device, train=False, seed=0,
-                      num_classes=w.num_classes)
-    bar = progress_bar(steps, "plan", False)
-    train_s = _median_pass(lambda: train_one_epoch(
-        model, train, optimizer, precision, epoch=1, label_smoothing=settings.label_smoothing,
-        grad_clip=settings.grad_clip, device=dev, bar=bar), repeats, dev) / steps
-    eval_s = _median_pass(lambda: evaluate(
-        model, val, precision, label_smoothing=settings.label_smoothing, device=dev),
-        repeats, dev) / steps
+    n_images = steps * (w.batch_size + w.eval_batch_size)
+    x, y, source = input_images(w, n_images, split)
+    loaders, bar = _loaders(exp, w, x, y, steps, device), progress_bar(steps, "plan", False)
+    smoothing = settings.label_smoothing
+
+    def train_pass(part: str) -> Callable[[], object]:
+        return lambda: train_one_epoch(model, loaders["train", part], optimizer, precision, epoch=1,
+                                       label_smoothing=smoothing, grad_clip=settings.grad_clip,
+                                       device=dev, bar=bar)
+
+    def eval_pass(part: str) -> Callable[[], object]:
+        return lambda: evaluate(model, loaders["val", part], precision, label_smoothing=smoothing,
+                                device=dev)
+
+    train_s = _median_pass(train_pass("warm"), train_pass("timed"), repeats, dev) / steps
+    eval_s = _median_pass(eval_pass("warm"), eval_pass("timed"), repeats, dev) / steps
     peak, where = peak_memory_mb(dev)
     if dev.type == "cuda":
-        peak = peak + _whole_split_mb(w, n_train + n_eval)
-    del model, optimizer, train, val
+        peak += _whole_split_mb(w, n_images)
+    del model, optimizer, loaders
     gc.collect()
     if dev.type == "cuda":
         torch.cuda.empty_cache()  # the next experiment's peak starts from nothing

@@ -77,10 +77,12 @@ class Workload:
     epochs: int  # planned epochs per seed (early stopping may end a run sooner)
     seeds: tuple[int, ...]
     gpus: int = 1  # devices one training job takes (DDP when > 1)
+    train_batches_cap: int | None = None  # a profile budget's batches per epoch, if any
 
     @property
     def train_batches(self) -> int:
-        return self.train_images // self.batch_size  # the training loader drops the last batch
+        full = self.train_images // self.batch_size  # the training loader drops the last batch
+        return full if self.train_batches_cap is None else min(full, self.train_batches_cap)
 
     @property
     def val_batches(self) -> int:
@@ -144,7 +146,7 @@ class StepTiming:
 PLAN_COLUMNS = (
     "experiment", "study", "model", "dataset", "profile", "device", "precision",
     "channels_last", "batch_size", "eval_batch_size", "input_size", "train_images",
-    "val_images", "test_images", "train_step_s", "eval_step_s", "images_per_s",
+    "train_batches", "val_images", "test_images", "train_step_s", "eval_step_s", "images_per_s",
     "s_per_epoch", "epochs", "seeds", "gpus", "train_s_per_seed", "predicted_s_per_seed",
     "predicted_seconds", "predicted_gpu_hours", "peak_memory_mb", "peak_memory_source",
     "data_source", "measure_seconds",
@@ -166,7 +168,7 @@ def predict(w: Workload, t: StepTiming, profile: str) -> dict[str, Any]:
     row = {
         **{k: v for k, v in asdict(w).items() if k in PLAN_COLUMNS and k != "seeds"},
         **{k: v for k, v in timing.items() if k in PLAN_COLUMNS},
-        "profile": profile, "seeds": len(w.seeds),
+        "profile": profile, "seeds": len(w.seeds), "train_batches": w.train_batches,
         "images_per_s": w.batch_size / t.train_step_s,
         "s_per_epoch": s_per_epoch, "train_s_per_seed": train_s,
         "predicted_s_per_seed": per_seed, "predicted_seconds": total,
