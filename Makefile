@@ -28,7 +28,7 @@ run: env data-offline
 	@start=$$(date +%s); \
 	$(UV) run snakemake --cores $(CORES) --resources gpu=0 && \
 	$(MAKE) --no-print-directory record && \
-	echo "cifarlab: done in $$(( $$(date +%s) - start )) s; report: $(CURDIR)/report/index.html"
+	$(UV) run python -m cifarlab.report.run_summary --seconds $$(( $$(date +%s) - start ))
 
 # Record Snakemake's outputs in dvc.lock. `dvc commit` relinks files into its cache, which
 # renews their mtimes; `snakemake --touch` then restores the order Snakemake expects.

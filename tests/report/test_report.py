@@ -1,117 +1,128 @@
-"""The HTML report: every table and figure with provenance, images inline, values escaped."""
+"""The report folder: pages per study and experiment, images as files, provenance on every
+item, values escaped, quick-profile label on every page."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import zipfile
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from cifarlab.analysis.plots import save_figure, summary_figures
-from cifarlab.analysis.runs import load_run, run_record
-from cifarlab.analysis.tables import aggregate, scorecard
-from cifarlab.evaluate import evaluate_predictions, write_evaluation
-from cifarlab.provenance import collect_provenance, sidecar_path, write_provenance
-from cifarlab.report import build_report_context, load_claims, render_report
-
-EVIL = "<script>alert('x')</script>"
-EXPERIMENTS = ("cnn4", "simple_cnn")
-
-
-def _prov(step, tmp, inputs=()):
-    return collect_provenance(step, ["python", f"workflow/scripts/{step}.py", "--profile", "quick"],
-                              {"profile": "quick"}, list(inputs), repo_dir=tmp)
+from cifarlab.provenance import sidecar_path
+from cifarlab.report import build_site, render_pages, render_site
+from tests.report.site_fixture import EVIL, build_tree
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
-    rng = np.random.default_rng(0)
-    names = [EVIL, "dog & cat", "ship"]
-    records, runs = [], {}
-    for exp in EXPERIMENTS:
-        run_dir = root / "runs" / exp
-        labels = rng.integers(0, 3, 60)
-        probs = rng.dirichlet(np.ones(3), 60).astype(np.float32)
-        write_evaluation(run_dir, evaluate_predictions(probs, labels, names), facts={"params": 1000, "epochs": 2})
-        pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.8], "val_loss": [1.1, 0.9], "train_acc": [0.4, 0.5],
-                      "val_acc": [0.35, 0.45]}).to_csv(run_dir / "history.csv", index=False)
-        write_provenance(run_dir / "evaluate.prov.json", _prov("evaluate", root, [run_dir / "history.csv"]))
-        runs[exp] = load_run(run_dir)
-        records.append(run_record(runs[exp], {"study": "s000" if exp == "cnn4" else "s001", "model": exp,
-                                              "dataset": "fashion_mnist", "profile": "quick", "max_epochs": 2,
-                                              "train_size": 100, "num_classes": 3, "device": "cpu"}))
-    tables = root / "tables"
-    df = aggregate(records)
-    tables.mkdir()
-    df.to_csv(tables / "experiments.csv", index=False)
-    scorecard(df, load_claims()).to_csv(tables / "scorecard.csv", index=False)
-    write_provenance(tables / "aggregate.prov.json", _prov("aggregate", root, [root / "runs"]))
-    figs = summary_figures(df, runs)
-    for name, fig in figs.items():
-        save_figure(fig, root / "figures" / name, provenance=_prov("figures", root, [tables / "experiments.csv"]))
-    return root, len(figs)
+    return root, build_tree(root)
 
 
-def _context(root, **kw):
-    return build_report_context(tables_dir=root / "tables", figure_dirs={"Summary": root / "figures"},
-                                runs_dir=root / "runs", profile={"name": "quick", "description": EVIL, "device": "cpu"},
-                                provenance=_prov("report", root, [root / "tables"]), **kw)
+@pytest.fixture(scope="module")
+def report(tree, tmp_path_factory):
+    root, kwargs = tree
+    site = build_site(**kwargs)
+    return site, render_site(site, root / "report")
 
 
-def test_every_table_and_figure_has_provenance_and_inline_image(tree):
-    root, n_figs = tree
-    ctx = _context(root)
-    html = render_report(ctx)
-    tables = list(ctx["tables"]) + [t for e in ctx["experiments"] for t in e["tables"]]
-    figures = [f for s in ctx["figure_sections"] for f in s["figures"]] + [f for e in ctx["experiments"] for f in e["figures"]]
-    assert len(figures) == n_figs
-    assert all(item["provenance"] for item in tables + figures)
-    assert html.count('class="table-block"') == len(tables)
-    assert html.count('class="figure-block"') == n_figs
-    assert html.count('<details class="prov">') == len(tables) + n_figs + 1  # + the report's own
-    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)) == n_figs
-    for block in html.split('class="table-block"')[1:] + html.split('class="figure-block"')[1:]:
-        section = block.split("</section>")[0].split("</figure>")[0]
-        assert "Provenance: rule" in section and "md5" in section and "workflow/scripts/" in section
-    for title in ("Experiments", "Reproduction scorecard", "Per-class precision, recall, F1", "Top-10 confused pairs"):
-        assert title in html
-    for exp in EXPERIMENTS:
-        assert f'id="exp-{exp}"' in html and f"curves__{exp}.png" in html and f"confusion__{exp}.png" in html
+def _pages(out):
+    return {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.html")}
 
 
-def test_report_is_self_contained_and_escaped(tree):
-    root, _ = tree
-    html = render_report(_context(root))
-    assert "<script" not in html  # the evil class name and description arrive escaped
-    assert "&lt;script&gt;alert(" in html and "dog &amp; cat" in html
-    assert not re.search(r'(src|href)="(https?:)?//', html) and "<link" not in html
-    assert "quick" in html and "not comparable" in html and "fashion_mnist vs the seed" in html
+def test_one_page_per_study_and_experiment_with_relative_links(report):
+    site, out = report
+    pages = _pages(out)
+    assert {"index.html", "studies/overview.html", "studies/s000.html", "studies/s001.html", "studies/s004.html",
+            "experiments/cnn4.html", "experiments/efficientnet_b2.html", "experiments/wrn_16_8.html"} == set(pages)
+    for rel, html in pages.items():
+        for link in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert not re.match(r"^(https?:|//|/|data:)", link), f"{rel}: {link}"
+            assert (out / rel).parent.joinpath(link.split("#")[0]).resolve().is_file(), f"{rel}: dead {link}"
+    assert "data:image" not in "".join(pages.values())
+    assert len(pages["index.html"]) < 100_000  # images are files: the index stays light
+
+
+def test_study_page_follows_the_document(report):
+    site, out = report
+    s004 = next(s for s in site["studies"] if s["study"] == "s004")
+    titles = [f["title"] for f in s004["figures"]]
+    assert titles == ["s004 Figure 1.7 (model table as a figure)", "s004 Figure 2.1", "s004 Figure 2.3",
+                      "s004 Figure 2.4 (confusion matrix)", "s004 Figure 2.4 (top-10 confused pairs)",
+                      "s004 Figure 2.5 (gradcam_visualization.png)"]
+    assert any("s004 Figure 1.4" in m for m in s004["missing"])  # the dla34 grid did not run: said so
+    s000 = (out / "studies" / "s000.html").read_text()
+    assert s000.index("s000 Table 1") < s000.index("s000 Figure 2.2") < s000.index("s000 Figure 3.5")
+    assert "figures/data/augment__s000_adamw.png" in s000  # cnn4's recipe's preview
+    assert 'href="../experiments/s000_adamw.html"' not in s000  # a recipe is no experiment page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in s000  # a table cell, escaped
+    assert "<td>0.90</td>" in s000  # a document table keeps its own units (no % scaling)
+
+
+def test_every_item_has_provenance_and_every_page_says_quick(report):
+    site, out = report
+    items = list(site["tables"])
+    for page in site["studies"] + site["experiments"]:
+        items += page["tables"] + page["figures"]
+    assert items and all(i["provenance"] for i in items)
+    for rel, html in _pages(out).items():
+        n_items = html.count('class="table-block"') + html.count('class="figure-block"')
+        assert html.count('<details class="prov">') == n_items + (rel == "index.html"), rel
+        assert "Quick profile" in html and "not a reproduction" in html, rel
+    for block in re.split(r'class="(?:table|figure)-block"', (out / "studies/s004.html").read_text())[1:]:
+        assert re.search(r'rule <code class="rule">\w+</code>.*params <code class="params-hash">[0-9a-f]{16}', block)
+        assert "md5" in block and "workflow/scripts/" in block
+
+
+def test_values_are_escaped(report):
+    _, out = report
+    html = (out / "experiments/efficientnet_b2.html").read_text()
+    assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;bag&lt;/b&gt;" in html and "trouser &amp; co" in html
+    assert "<script" not in "".join(_pages(out).values())
+
+
+def test_folder_zips_and_images_are_copied(report, tmp_path):
+    site, out = report
+    for fig in site["figures"]:
+        assert (out / fig["href"]).read_bytes() == open(fig["file"], "rb").read()
+    archive = shutil.make_archive(str(tmp_path / "report"), "zip", out)
+    names = zipfile.ZipFile(archive).namelist()
+    assert "index.html" in names and "assets/report.css" in names
+    assert any(n.startswith("figures/explain/") for n in names)
 
 
 def test_missing_provenance_is_an_error_or_a_visible_warning(tree, tmp_path):
-    root, _ = tree
-    import shutil
-
+    root, kwargs = tree
     copy = tmp_path / "r"
-    shutil.copytree(root, copy)
-    sidecar_path(copy / "figures" / "accuracy_bars.png").unlink()
-    with pytest.raises(FileNotFoundError, match="accuracy_bars"):
-        _context(copy)
-    html = render_report(_context(copy, strict=False))
-    assert html.count("Provenance record missing") == 1
-    ctx = _context(copy, strict=False)
-    del ctx["tables"][0]["provenance"]
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("report"))
+    sidecar_path(copy / "figures" / "summary" / "all_top1.png").unlink()
+    moved = {k: (copy / v.relative_to(root) if hasattr(v, "relative_to") and str(v).startswith(str(root)) else v)
+             for k, v in kwargs.items()}
+    moved["figure_dirs"] = {k: copy / v.relative_to(root) for k, v in kwargs["figure_dirs"].items()}
+    with pytest.raises(FileNotFoundError, match="all_top1"):
+        build_site(**moved)
+    site = build_site(**moved, strict=False)
+    assert sum(p.count("Provenance record missing") for p in render_pages(site).values()) == 1
+    del site["tables"][0]["provenance"]
     with pytest.raises(ValueError, match="provenance"):
-        render_report(ctx)
+        render_pages(site)
 
 
-def test_summary_reports_commit_and_dirty_flag(tree):
-    root, _ = tree
-    ctx = _context(root)
-    summary = dict(ctx["summary"])
-    assert summary["profile"] == "quick" and summary["experiments"] == "2"
+def test_a_failed_render_leaves_the_previous_report(report, tmp_path):
+    site, out = report
+    target = tmp_path / "report"
+    render_site(site, target)
+    broken = {**site, "figures": site["figures"] + [{**site["figures"][0], "file": str(tmp_path / "gone.png")}]}
+    with pytest.raises(FileNotFoundError):
+        render_site(broken, target)
+    assert (target / "index.html").is_file() and not list(tmp_path.glob(".report.*"))
+
+
+def test_summary_reports_commit_dirty_flag_and_notices(report):
+    site, _ = report
+    summary = dict(site["summary"])
+    assert summary["profile"] == "quick" and summary["experiments"] == "3"
     assert summary["git commit"].startswith("unknown")  # the temp folder is no git work tree
-    assert summary["datasets measured"] == "fashion_mnist"
-    assert any("not comparable" in n for n in ctx["notices"])
+    assert any("not comparable" in n for n in site["notices"])

@@ -54,12 +54,28 @@ def column_label(column: str) -> str:
     return f"{column} (%)" if column in FRACTION_COLUMNS else column
 
 
-def table_rows(df: pd.DataFrame, columns: Sequence[str] | None = None) -> tuple[list[str], list[list[str]]]:
-    """``(header labels, rows of cell strings)`` for the columns of ``df`` that exist."""
+def table_rows(df: pd.DataFrame, columns: Sequence[str] | None = None, *, as_written: bool = False
+               ) -> tuple[list[str], list[list[str]]]:
+    """``(header labels, rows of cell strings)`` for the columns of ``df`` that exist.
+
+    ``as_written``: numbers as the CSV has them (2 decimals, integers with thousands),
+    no fraction -> percent scaling: the documents' tables are already in their units.
+    """
     cols = [c for c in (columns or df.columns) if c in df.columns]
     has_unit = "unit" in df.columns
     rows = []
     for rec in df.to_dict("records"):
         unit = rec.get("unit") if has_unit else None
-        rows.append([format_value(c, rec[c], unit if c in _UNIT_COLUMNS else None) for c in cols])
-    return [column_label(c) for c in cols], rows
+        if as_written:
+            rows.append([_as_written(c, rec[c]) for c in cols])
+        else:
+            rows.append([format_value(c, rec[c], unit if c in _UNIT_COLUMNS else None) for c in cols])
+    return ([str(c) for c in cols] if as_written else [column_label(c) for c in cols]), rows
+
+
+def _as_written(column: str, value: Any) -> str:
+    if _missing(value) or isinstance(value, (bool, str)):
+        return format_value(column, value)
+    if float(value).is_integer() and column in INTEGER_COLUMNS:
+        return f"{float(value):,.0f}"
+    return f"{value:.{DECIMALS.get(column, 2)}f}" if isinstance(value, float) else str(value)

@@ -1,51 +1,89 @@
-"""Context dict -> one self-contained HTML page (Jinja2, autoescaped)."""
+"""Site dict -> the report folder: HTML pages (Jinja2, autoescaped), the CSS, the images.
+
+The folder is self-contained: pages link each other and their images by relative paths,
+so it opens from file:// and can be zipped and sent. Images are copied as files (no data
+URIs), which keeps every page light.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
 
+from cifarlab.io import atomic_path
+from cifarlab.report.context import slug
+
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-TEMPLATE = "report.html.j2"
+CSS = "report.css"
 
 
-def _environment() -> jinja2.Environment:
+def _seeds(prov: Mapping[str, Any]) -> str:
+    """The seeds a record names (its params' ``seed`` values, extra ``seeds``), else a dash."""
+    found = set((prov.get("extra") or {}).get("seeds") or [])
+    for value in (prov.get("params") or {}).values():
+        if isinstance(value, Mapping) and "seed" in value:
+            found.add(value["seed"])
+        if isinstance(value, Mapping):
+            found |= {v["seed"] for v in value.values() if isinstance(v, Mapping) and "seed" in v}
+    return ", ".join(map(str, sorted(found, key=str))) or "—"
+
+
+def environment() -> jinja2.Environment:
+    """The templates' environment: autoescape on, a missing context key is an error."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,  # every value is escaped unless a template marks it safe (none does)
-        undefined=jinja2.StrictUndefined,  # a missing context key is an error, not a blank
+        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pretty_json"] = lambda v: json.dumps(
-        v, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    env.filters["pretty_json"] = lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     env.filters["short"] = lambda v, n=12: (str(v)[:n] if v else "unknown")
+    env.filters["slug"] = slug
+    env.filters["seeds"] = _seeds
     return env
 
 
-def _check(context: Mapping[str, Any]) -> None:
+def check(site: Mapping[str, Any]) -> None:
     """Every table and figure must carry a 'provenance' key (None renders as a warning)."""
-    items = list(context["tables"])
-    items += [f for s in context["figure_sections"] for f in s["figures"]]
-    for exp in context["experiments"]:
-        items += list(exp["tables"]) + list(exp["figures"])
+    items = list(site["tables"])
+    for page in list(site["studies"]) + list(site["experiments"]):
+        items += list(page["tables"]) + list(page["figures"])
     for item in items:
         if "provenance" not in item:
             raise ValueError(f"report item {item.get('title', '?')!r} has no 'provenance' key")
 
 
-def render_report(context: Mapping[str, Any]) -> str:
-    """The report as one HTML string: figures inline as data URIs, no external resources.
+def render_pages(site: Mapping[str, Any]) -> dict[str, str]:
+    """Relative path -> HTML of every page (index.html, studies/*.html, experiments/*.html)."""
+    check(site)
+    env = environment()
+    common = {k: site[k] for k in ("title", "banner", "studies")}
+    pages = {"index.html": env.get_template("index.html.j2").render(root="", **site)}
+    for page in site["studies"]:
+        pages[page["file"]] = env.get_template("study.html.j2").render(root="../", page=page, **common)
+    for page in site["experiments"]:
+        pages[page["file"]] = env.get_template("experiment.html.j2").render(root="../", page=page, **common)
+    return pages
 
-    ``context`` is what :func:`build_report_context` returns: title, generated_utc,
-    summary [(label, value)], notices [str], tables [table], figure_sections [{title, id,
-    figures}], experiments [{name, id, tables, figures}], provenance (report step's or None).
-    A table is {id, title, caption, columns, rows, row_classes, provenance, source,
-    collapsed}; a figure {id, title, caption, data_uri, provenance, source}. Each gets a
-    collapsible provenance block. All text is HTML-escaped.
-    """
-    _check(context)
-    return _environment().get_template(TEMPLATE).render(**context)
+
+def render_site(site: Mapping[str, Any], out_dir: str | os.PathLike) -> Path:
+    """Write the report folder atomically (a failure leaves the previous one, or none)."""
+    pages = render_pages(site)
+    out = Path(out_dir)
+    with atomic_path(out) as stage:
+        (stage / "assets").mkdir(parents=True)
+        shutil.copy2(TEMPLATES_DIR / CSS, stage / "assets" / CSS)
+        for fig in site["figures"]:
+            target = stage / fig["href"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(fig["file"], target)
+        for rel, html in pages.items():
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            (stage / rel).write_text(html)
+    return out

@@ -1,30 +1,67 @@
-"""figures: accuracy bars, accuracy vs params, training curves, confusion matrices."""
+"""figures: every table-drawn figure of the catalogue, and each experiment's own figures.
+
+Each PNG gets a ``.prov.json`` sidecar naming the files it was drawn from and, under
+``extra``, its catalogue entry (name, study, label, caption, experiment): the report lays
+out its pages from those.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
 from cifarlab import dag
-from cifarlab.analysis.plots import save_figure, summary_figures
+from cifarlab.analysis.catalogue import FIGURES, FigureInputs, experiment_figures, summary_figures
+from cifarlab.analysis.figbase import save_figure
 from cifarlab.analysis.runs import load_run
 from cifarlab.config import Config
 from cifarlab.io import atomic_path
 from cifarlab.provenance import collect_provenance
 
+RUNS_TABLE = "runs.csv"  # one row per (experiment, seed), written by aggregate
+
+
+def _extra(name: str, experiment: str | None = None) -> dict[str, Any]:
+    spec = FIGURES[name]
+    return {"figure": name, "study": spec.study, "label": spec.label, "caption": spec.caption,
+            "experiment": experiment}
+
+
+def _run_sources(experiment: str, histories: bool) -> list[Path]:
+    """What a run's figures are drawn from: its evaluation outputs and (for curves) its
+    history files; never the checkpoints, which would only slow the hashing down."""
+    run = Path(dag.run_dir(experiment))
+    metrics = [run / "metrics.json"] if (run / "metrics.json").is_file() else []
+    evaluation = [Path(p) for p in dag.eval_outputs(experiment) if Path(p).exists() and not p.endswith(".pt")]
+    found = sorted(run.rglob("history.csv")) if histories else []
+    return list(dict.fromkeys(metrics + evaluation + found))
+
 
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
-    table_path = Path(dag.TABLES_DIR) / "experiments.csv"
-    table = pd.read_csv(table_path)
-    runs = {name: load_run(dag.run_dir(name)) for name in cfg.experiments}
+    tables = Path(dag.TABLES_DIR)
+    table_path = tables / "experiments.csv"
+    runs_path = tables / RUNS_TABLE
+    inputs = FigureInputs(
+        experiments=pd.read_csv(table_path),
+        runs={name: load_run(dag.run_dir(name)) for name in cfg.experiments},
+        seed_runs=pd.read_csv(runs_path) if runs_path.is_file() else None,
+    )
     params = dag.param_values("figures", cfg.raw)
+
+    def prov(sources: list[Path], extra: dict[str, Any]) -> dict[str, Any]:
+        return collect_provenance("figures", list(command), params, sources, extra=extra)
+
     with atomic_path(dag.SUMMARY_DIR) as stage:
-        for filename, fig in summary_figures(table, runs).items():
-            # Each figure names the files it was drawn from: the table, or one run's folder.
-            exp = filename.removesuffix(".png").partition("__")[2]
-            inputs = [Path(dag.run_dir(exp))] if exp else [table_path]
-            save_figure(fig, stage / filename,
-                        provenance=collect_provenance("figures", list(command), params, inputs))
+        for filename, fig in summary_figures(inputs).items():
+            name = filename.removesuffix(".png")
+            reads = [p for e in FIGURES[name].reads if e in cfg.experiments for p in _run_sources(e, False)]
+            sources = [table_path] + ([runs_path] if runs_path.is_file() and name == "seed_spread" else []) + reads
+            save_figure(fig, stage / filename, provenance=prov(sources, _extra(name)))
+        for name, exp in cfg.experiments.items():
+            base = prov(_run_sources(name, True), {})  # hashed once per run, not once per figure
+            for filename, fig in experiment_figures(inputs.runs[name], name, exp.study).items():
+                kind = filename.partition("__")[0]
+                save_figure(fig, stage / filename, provenance={**base, "extra": _extra(kind, name)})
     print(f"figures: wrote {dag.SUMMARY_DIR}", flush=True)

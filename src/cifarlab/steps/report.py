@@ -1,28 +1,32 @@
-"""report: one self-contained HTML page; every table and figure shows its provenance."""
+"""report: the report folder (index, a page per study, a page per experiment, the images)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 from cifarlab import dag
 from cifarlab.config import Config
-from cifarlab.io import write_text
 from cifarlab.provenance import collect_provenance
-from cifarlab.report.context import build_report_context
-from cifarlab.report.render import render_report
+from cifarlab.report.render import render_site
+from cifarlab.report.site import build_site
+
+FIGURE_DIRS = {"data": dag.PREVIEW_DIR, "summary": dag.SUMMARY_DIR, "explain": dag.EXPLAIN_DIR}
 
 
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     p = cfg.profile
-    inputs = [dag.TABLES_DIR, dag.SUMMARY_DIR, dag.PREVIEW_DIR]
+    inputs = [dag.TABLES_DIR] + [d for d in FIGURE_DIRS.values() if Path(d).is_dir()]
     prov = collect_provenance("report", list(command), dag.param_values("report", cfg.raw), inputs)
-    context = build_report_context(
-        tables_dir=dag.TABLES_DIR,
-        figure_dirs={"Data": dag.PREVIEW_DIR, "Summary": dag.SUMMARY_DIR},
-        runs_dir=dag.RUNS_DIR,
-        experiments=list(cfg.experiments),
-        profile={"name": p.name, "description": p.description, "device": p.device},
-        provenance=prov,
-    )
-    write_text(dag.REPORT_HTML, render_report(context))
-    print(f"report: {dag.REPORT_HTML}", flush=True)
+    experiments = {name: {"study": e.study, "model": e.model, "description": e.description}
+                   for name, e in cfg.experiments.items()}
+    site = build_site(tables_dir=dag.TABLES_DIR, figure_dirs=FIGURE_DIRS, runs_dir=dag.RUNS_DIR,
+                      experiments=experiments,
+                      profile={"name": p.name, "description": p.description, "device": p.device},
+                      provenance=prov,
+                      study_titles={s: str(v.get("title", "")) for s, v in (cfg.raw.get("studies") or {}).items()
+                                    if isinstance(v, dict) and v.get("title")})
+    render_site(site, dag.REPORT_DIR)
+    n_figs = sum(len(s["figures"]) for s in site["studies"]) + sum(len(e["figures"]) for e in site["experiments"])
+    print(f"report: {dag.REPORT_HTML} ({len(site['studies'])} study pages, {len(site['experiments'])} "
+          f"experiment pages, {n_figs} figures shown)", flush=True)

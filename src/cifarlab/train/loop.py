@@ -102,9 +102,17 @@ def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.O
 
 
 def progress_bar(total: int, desc: str, enabled: bool) -> tqdm:
-    """One bar per epoch on stderr; the caller adds the validation metrics at the end."""
-    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled,
+    """One bar per epoch on stderr, only when stderr is a terminal: parallel jobs writing
+    bars into one terminal or a log file interleave into noise (they print
+    :func:`epoch_line` instead). The caller adds the validation metrics at the end."""
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not (enabled and sys.stderr.isatty()),
                 leave=True, dynamic_ncols=True)
+
+
+def epoch_line(name: str, desc: str, train: EpochStats, val: EpochStats, lr: float, seconds: float) -> str:
+    """One line per epoch, named after the run, readable when parallel jobs share a terminal."""
+    return (f"[{name or 'train'}] {desc}: loss {train.loss:.4f} acc {train.acc:.4f} | "
+            f"val_loss {val.loss:.4f} val_acc {val.acc:.4f} | lr {lr:.3g} | {seconds:.1f}s")
 
 
 @torch.no_grad()

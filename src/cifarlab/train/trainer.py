@@ -31,7 +31,7 @@ from torch import nn
 from cifarlab.io import atomic_path, write_json
 from cifarlab.train import checkpoint as ck
 from cifarlab.train.early_stopping import EarlyStopping
-from cifarlab.train.loop import evaluate, progress_bar, train_one_epoch
+from cifarlab.train.loop import epoch_line, evaluate, progress_bar, train_one_epoch
 from cifarlab.train.optim import build_optimizer
 from cifarlab.train.precision import Precision, make_precision
 from cifarlab.train.schedule import PlannedPhase, phase_at, plan_phases
@@ -149,6 +149,9 @@ class _Run:
             "epoch": epoch, "phase": phase.name, "train_loss": train.loss,
             "train_acc": train.acc, "val_loss": val.loss, "val_acc": val.acc, "lr": lr,
             "seconds": time.perf_counter() - start})
+        if self.progress:  # a string progress names the run (issue 8)
+            name = self.progress if isinstance(self.progress, str) else ""
+            print(epoch_line(name, desc, train, val, lr, self.history[-1]["seconds"]), flush=True)
         self.after_epoch(epoch)
 
     def after_epoch(self, epoch: int) -> None:

@@ -1,0 +1,43 @@
+"""What a person sees: one named line per epoch, a bar only on a terminal, and the summary
+`make run` ends with."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from cifarlab.report.run_summary import summary_lines
+
+
+def test_summary_names_experiments_best_top1_wall_time_and_report(tmp_path):
+    table = tmp_path / "experiments.csv"
+    pd.DataFrame({"experiment": ["cnn4", "resnet_20", "broken"], "study": ["s000", "s002", "s002"],
+                  "profile": ["quick"] * 3, "top1": [0.91, 0.87, None], "top1_std": [0.004, None, None]}
+                 ).to_csv(table, index=False)
+    report = tmp_path / "report" / "index.html"
+    lines = summary_lines(table, report, 312.4)
+    assert lines[0] == "cifarlab: done in 312 s: 2 experiments (s000, s002), profile quick"
+    assert "cnn4" in lines[1] and "91.00% +- 0.40" in lines[1] and "87.00%" in lines[2]
+    assert lines[-1].endswith(f"{report.resolve()} (not written)")
+    assert "did not reach aggregate" in summary_lines(tmp_path / "none.csv", report, None)[0]
+
+
+def test_epoch_line_and_no_bar_without_a_terminal(monkeypatch):
+    import sys
+
+    from cifarlab.train.loop import EpochStats, epoch_line, progress_bar
+
+    line = epoch_line("cnn4 seed 0", "epoch 3/5", EpochStats(0.51234, 0.8), EpochStats(0.6, 0.75), 1e-3, 2.04)
+    assert line == ("[cnn4 seed 0] epoch 3/5: loss 0.5123 acc 0.8000 | val_loss 0.6000 val_acc 0.7500 | "
+                    "lr 0.001 | 2.0s")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a log file / pipe: not a TTY
+    assert progress_bar(10, "epoch 1/1", True).disable
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Tty())
+    assert not progress_bar(10, "epoch 1/1", True).disable
+    assert progress_bar(10, "epoch 1/1", False).disable
