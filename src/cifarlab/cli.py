@@ -10,13 +10,14 @@ and :func:`guard_config` for the same one-line treatment at DAG-building time.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from pathlib import Path
 from typing import Any, Mapping, NoReturn
 
 from cifarlab.config import Config, ConfigError, build_config, load_config
-from cifarlab.errors import CifarlabError, describe_os_error
+from cifarlab.errors import CifarlabError, describe_os_error, file_in_the_way
 
 STEPS = ("download", "split", "preview", "train", "evaluate", "aggregate", "figures", "report")
 PER_EXPERIMENT = ("train", "evaluate")
@@ -38,7 +39,8 @@ def _parser(step: str | None) -> argparse.ArgumentParser:
 def one_line(exc: BaseException) -> str:
     """The user's message for ``exc`` on one line (an OSError's cause and file named)."""
     if isinstance(exc, OSError) and not isinstance(exc, CifarlabError) and exc.filename:
-        text = f"{describe_os_error(exc)}: {exc.filename}"
+        blocker = file_in_the_way(exc.filename) if exc.errno in (errno.ENOTDIR, errno.EEXIST) else ""
+        text = f"{describe_os_error(exc)}{f' ({blocker})' if blocker else ''}: {exc.filename}"
     else:
         text = str(exc) or type(exc).__name__
     return " ".join(text.split())

@@ -56,6 +56,16 @@ def describe_os_error(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def file_in_the_way(path: str | os.PathLike) -> str:
+    """"<ancestor> is a file" when a file stands where a folder of ``path`` should be."""
+    from pathlib import Path
+
+    for parent in reversed(Path(path).parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file"
+    return ""
+
+
 def disk_error(exc: OSError, path: str | os.PathLike, action: str = "writing",
                detail: str = "") -> DiskError:
     """One-line ``DiskError``: "<cause>[ (detail)] while <action> <path>", keeping the errno."""

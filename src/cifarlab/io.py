@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from cifarlab.errors import DiskError, disk_error
+from cifarlab.errors import DiskError, disk_error, file_in_the_way
 from cifarlab.names import check_write_target
 
 # Only writing raises these: always the target's fault, whatever file the OS names.
@@ -90,16 +90,8 @@ def _as_disk_error(exc: OSError, final: Path, tmp: Path) -> OSError:
         return exc if text == str(exc) else DiskError(exc.errno, text)
     named = exc.filename is None or str(tmp) in str(exc.filename) or str(exc.filename) == str(final)
     if exc.errno in WRITE_ERRNOS or (exc.errno in PATH_ERRNOS and named):
-        return disk_error(exc, final, detail=_blocker(final))
+        return disk_error(exc, final, detail=file_in_the_way(final))
     return exc
-
-
-def _blocker(final: Path) -> str:
-    """Which ancestor of ``final`` is a file, when one is (ENOTDIR/EEXIST), for the message."""
-    for parent in reversed(final.parents):
-        if parent.exists() and not parent.is_dir():
-            return f"{parent} is a file"
-    return ""
 
 
 def _commit(tmp: Path, final: Path) -> None:
@@ -134,7 +126,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(final)
     except OSError as exc:  # nothing but the target's folder is touched here
-        raise disk_error(exc, final, detail=_blocker(final)) from exc
+        raise disk_error(exc, final, detail=file_in_the_way(final)) from exc
     try:
         yield tmp
         _commit(tmp, final)

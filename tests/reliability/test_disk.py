@@ -130,5 +130,5 @@ def test_a_file_where_a_folder_should_be(project, capsys):
     (project / "results").write_text("not a folder\n")
     rc, err = step(capsys, "train", "--experiment", "cnn4")
     assert rc == 2 and err.count("\n") == 1, err
-    assert "a file stands where a folder should be" in err and "results/state/cnn4" in err
+    assert "a file stands where a folder should be (results is a file)" in err and "results/state/cnn4" in err
     assert (project / "results").read_text() == "not a folder\n"
