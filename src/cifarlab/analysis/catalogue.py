@@ -111,7 +111,9 @@ def _bars(study: str | None, title: str) -> Callable[[FigureInputs], Figure | No
 def _scatter(study: str | None, title: str) -> Callable[[FigureInputs], Figure | None]:
     def draw(d: FigureInputs) -> Figure | None:
         df = d.experiments if study is None else d.study(study)
-        return summary.plot_accuracy_vs_params(df, title=title) if df[["top1", "params"]].notna().all(axis=1).any() else None
+        if not df[["top1", "params"]].notna().all(axis=1).any():
+            return None
+        return summary.plot_accuracy_vs_params(df, title=title)
     return draw
 
 
@@ -128,7 +130,8 @@ def _seed_spread(d: FigureInputs) -> Figure | None:
     return summary.plot_seed_spread(d.seed_runs, title="Test top-1 of every seed")
 
 
-def _ablation(variants: tuple[tuple[str, str], ...], title: str, xlabel: str) -> Callable[[FigureInputs], Figure | None]:
+def _ablation(variants: tuple[tuple[str, str], ...], title: str,
+              xlabel: str) -> Callable[[FigureInputs], Figure | None]:
     def draw(d: FigureInputs) -> Figure | None:
         present = set(d.experiments["experiment"].astype(str))
         if not any(exp in present for _, exp in variants):

@@ -1,8 +1,9 @@
 """explain: figures that need the trained model (Grad-CAM, first-layer feature maps) and the
 most confident errors, for the experiments ``dag.EXPLAIN`` names.
 
-Inputs are each experiment's best checkpoint, its test predictions (predictions.npz, so
-nothing is re-predicted) and the test split. Grad-CAM is pytorch-grad-cam's ``GradCAM``
+Inputs are each experiment's first seed: its best checkpoint and run.json (architecture,
+input size, test subset), its test predictions (predictions.npz, so nothing is
+re-predicted) and the test split. Grad-CAM is pytorch-grad-cam's ``GradCAM``
 on the model's last ``Conv2d`` that is still at least 4 px wide, for the predicted class.
 """
 
@@ -26,38 +27,16 @@ MIN_CAM_SIDE = 4  # Grad-CAM on the last conv layer at least this many pixels wi
 GRADCAM_PAIR = {"cifar10": ("bird", ("airplane", "ship"))}
 
 
-def _path(paths: list[str], filename: str) -> Path:
-    """The first of a step's declared outputs named ``filename``, or found in an output
-    folder (sorted: the first seed's)."""
-    for p in paths:
-        if p.endswith(filename):
-            return Path(p)
-    found = sorted(f for p in paths if Path(p).is_dir() for f in Path(p).rglob(filename))
-    if not found:
-        raise FileNotFoundError(f"{filename}: not among {', '.join(paths)}; run train and evaluate first")
-    return found[0]
-
-
-def _load_model(exp: ExperimentConfig, num_classes: int, device: str):
+def _load_model(exp: ExperimentConfig, num_classes: int, train_dir: Path, run_facts: dict, device: str):
+    """The architecture the run trained (its run.json), with its best weights."""
     import torch
 
-    from cifarlab.models import get_model
+    from cifarlab.steps._model import build_for_checkpoint
 
-    model = get_model(exp.model, num_classes=num_classes, **exp.model_args)
-    best = torch.load(_path(dag.train_outputs(exp.name), "best.pt"), map_location="cpu", weights_only=True)
+    model = build_for_checkpoint(exp, num_classes, run_facts)
+    best = torch.load(train_dir / "best.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(best["state_dict"])
     return model.to(device).eval()
-
-
-def _inputs(exp: ExperimentConfig, images: np.ndarray, device: str):
-    """The model's input tensor for ``images`` (uint8 NCHW): the recipe's resize + normalize."""
-    import torch
-
-    from cifarlab.data.loader import DeviceLoader
-
-    loader = DeviceLoader(torch.from_numpy(images), torch.zeros(len(images), dtype=torch.int64), len(images),
-                          train=False, normalize=exp.normalize_stats, resize=exp.recipe.resize, device=device)
-    return next(iter(loader))[0]
 
 
 def _last_conv(model):
@@ -154,27 +133,45 @@ def pick_pair(dataset: str, classes: Sequence[str], labels: np.ndarray, preds: n
 
 
 class _Context:
-    """One experiment's model, test images, predictions and class names."""
+    """One experiment's first seed: model, the test images it was evaluated on, its
+    predictions, class names, and the files they came from. Mirrors the evaluate step:
+    the run's architecture and input size (run.json), the budget's test subset."""
 
     def __init__(self, cfg: Config, name: str, device: str) -> None:
-        from cifarlab.data.split import read_split
+        from cifarlab.io import read_json
+        from cifarlab.steps.train import split_part
 
         self.exp = cfg.experiment(name)
+        seed = self.exp.seeds[0]
         meta = read_meta(self.exp.dataset.name)
-        self.classes = [str(c) for c in meta["classes"]]
-        self.images, labels, _ = read_split(split_dir(self.exp.dataset.name), "test")
-        pred_file = np.load(_path(dag.eval_outputs(name), "predictions.npz"))
-        self.probs, self.labels = pred_file["probs"], pred_file["labels"]
-        if len(self.labels) != len(labels) or not np.array_equal(self.labels, labels):
-            raise ValueError(f"{_path(dag.eval_outputs(name), 'predictions.npz')}: does not match the test "
-                             f"split of {self.exp.dataset.name}; rerun evaluate")
+        self.classes, self.num_classes = [str(c) for c in meta["classes"]], meta["num_classes"]
+        train_dir = Path(dag.seed_dir(dag.train_dir(name), seed))
+        predictions = Path(dag.seed_dir(dag.eval_dir(name), seed)) / "predictions.npz"
+        run_facts = read_json(train_dir / "run.json")
+        self.px, self.seed = run_facts["budget"]["input_px"], seed
+        self.images, labels, _ = split_part(self.exp, "test", run_facts["budget"]["test_images"], cfg.split.seed)
+        with np.load(predictions) as saved:
+            self.probs, self.labels = saved["probs"], saved["labels"]
+        if not np.array_equal(self.labels, labels):
+            raise ValueError(f"{predictions}: does not match the test images of {name}; rerun evaluate")
         self.preds = self.probs.argmax(axis=1)
         self.device = device
-        self.model = _load_model(self.exp, meta["num_classes"], device)
+        self.model = _load_model(self.exp, self.num_classes, train_dir, run_facts, device)
+        self.sources = [split_dir(self.exp.dataset.name), train_dir / "best.pt", train_dir / "run.json", predictions]
+
+    def inputs(self, idx: np.ndarray):
+        """The model's input for test images ``idx``: the recipe's normalisation at the run's size."""
+        import torch
+
+        from cifarlab.steps.train import loader_over
+
+        x, y = torch.from_numpy(self.images[idx]), torch.from_numpy(self.labels[idx])
+        loader = loader_over(self.exp, x, y, self.device, train=False, seed=self.seed,
+                             num_classes=self.num_classes, resize=self.px)
+        return torch.cat([batch for batch, _ in loader])
 
     def cams(self, idx: np.ndarray, classes: Sequence[int]) -> np.ndarray:
-        return gradcam_maps(self.model, _inputs(self.exp, self.images[idx], self.device), classes,
-                            self.images.shape[-1])
+        return gradcam_maps(self.model, self.inputs(idx), classes, self.images.shape[-1])
 
 
 def _draw(kind: str, c: _Context) -> tuple[Any, str]:
@@ -201,7 +198,7 @@ def _draw(kind: str, c: _Context) -> tuple[Any, str]:
         return fig, note
     if kind == "feature_maps":
         idx = pick_gradcam(c.labels, c.preds, c.exp.seed)[:1]
-        maps = first_layer_maps(c.model, _inputs(c.exp, c.images[idx], c.device))
+        maps = first_layer_maps(c.model, c.inputs(idx))
         fig = plot_feature_maps(c.images[idx[0]], maps, title=f"{name}: first-layer feature maps")
         return fig, f"first 16 of {maps.shape[0]} channels, test image of class {c.classes[c.labels[idx[0]]]}"
     raise ValueError(f"dag.EXPLAIN: unknown figure {kind!r} (known: gradcam, gradcam_pair, misclassified, "
@@ -222,9 +219,7 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
         stage.mkdir(parents=True)
         for name in names:
             c = _Context(cfg, name, device)
-            sources = [split_dir(c.exp.dataset.name), _path(dag.train_outputs(name), "best.pt"),
-                       _path(dag.eval_outputs(name), "predictions.npz")]
-            base = collect_provenance("explain", list(command), params, sources, device=device)
+            base = collect_provenance("explain", list(command), params, c.sources, device=device)
             for kind in dag.EXPLAIN[name]:
                 fig, detail = _draw(kind, c)
                 spec = FIGURES[kind]

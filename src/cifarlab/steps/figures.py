@@ -7,6 +7,8 @@ out its pages from those.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,6 +23,7 @@ from cifarlab.io import atomic_path
 from cifarlab.provenance import collect_provenance
 
 RUNS_TABLE = "runs.csv"  # one row per (experiment, seed), written by aggregate
+MAX_WORKERS = 8  # processes drawing the per-experiment figures
 
 
 def _extra(name: str, experiment: str | None = None) -> dict[str, Any]:
@@ -39,13 +42,21 @@ def _run_sources(experiment: str, histories: bool) -> list[Path]:
     return list(dict.fromkeys(metrics + evaluation + found))
 
 
+def _experiment_job(name: str, study: str, stage: str, command: list[str], params: dict[str, Any]) -> None:
+    """Draw and save one run's figures into ``stage`` (a worker process's unit of work)."""
+    base = collect_provenance("figures", command, params, _run_sources(name, True))  # hashed once per run
+    for filename, fig in experiment_figures(load_run(dag.run_dir(name)), name, study).items():
+        kind = filename.partition("__")[0]
+        save_figure(fig, Path(stage) / filename, provenance={**base, "extra": _extra(kind, name)})
+
+
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     tables = Path(dag.TABLES_DIR)
     table_path = tables / "experiments.csv"
     runs_path = tables / RUNS_TABLE
     inputs = FigureInputs(
         experiments=pd.read_csv(table_path),
-        runs={name: load_run(dag.run_dir(name)) for name in cfg.experiments},
+        runs={name: load_run(dag.run_dir(name)) for name in cfg.experiments},  # summary figures read a few
         seed_runs=pd.read_csv(runs_path) if runs_path.is_file() else None,
     )
     params = dag.param_values("figures", cfg.raw)
@@ -54,14 +65,20 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
         return collect_provenance("figures", list(command), params, sources, extra=extra)
 
     with atomic_path(dag.SUMMARY_DIR) as stage:
+        stage.mkdir(parents=True)
         for filename, fig in summary_figures(inputs).items():
             name = filename.removesuffix(".png")
             reads = [p for e in FIGURES[name].reads if e in cfg.experiments for p in _run_sources(e, False)]
             sources = [table_path] + ([runs_path] if runs_path.is_file() and name == "seed_spread" else []) + reads
             save_figure(fig, stage / filename, provenance=prov(sources, _extra(name)))
-        for name, exp in cfg.experiments.items():
-            base = prov(_run_sources(name, True), {})  # hashed once per run, not once per figure
-            for filename, fig in experiment_figures(inputs.runs[name], name, exp.study).items():
-                kind = filename.partition("__")[0]
-                save_figure(fig, stage / filename, provenance={**base, "extra": _extra(kind, name)})
+        jobs = [(name, exp.study, str(stage), list(command), params) for name, exp in cfg.experiments.items()]
+        # Rendering PNGs is CPU-bound and each run's figures are independent: one process
+        # per core (about 3 s per run on a loaded 2-core machine, ~50 runs).
+        workers = max(1, min(len(jobs), len(os.sched_getaffinity(0)), MAX_WORKERS))
+        if workers == 1:
+            for job in jobs:
+                _experiment_job(*job)
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                list(pool.map(_experiment_job, *zip(*jobs)))
     print(f"figures: wrote {dag.SUMMARY_DIR}", flush=True)
