@@ -143,8 +143,9 @@ def test_kill_during_evaluate_then_rerun(reference, tmp_path, capsys, monkeypatc
     evaluated = [p for p in run.rglob("*") if p.name in ("metrics.json", "per_class.csv", "confusion.csv",
                                                           "predictions.npz")]
     _drop(proj, evaluated)  # as Snakemake does before it reruns a job
-    first = min(p for p in evaluated if p.name == "metrics.json").relative_to(proj).as_posix()
-    _kill_during(proj, first, 1, "evaluate", "--experiment", EXP)
+    # Frozen at its first rename into the run folder: whatever evaluate writes first
+    # (a file, or a seed's folder) is complete in its temporary, nothing is in place.
+    _kill_during(proj, dag.run_dir(EXP), 1, "evaluate", "--experiment", EXP)
     assert temporaries(proj)
 
     monkeypatch.chdir(proj)
