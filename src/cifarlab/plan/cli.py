@@ -33,7 +33,7 @@ class PlanRequest:
     gpus: int | None = None  # None: the GPUs visible (at least 1)
     device: str | None = None  # None: the profile's device
     out: Path | None = None  # None: results/plan/<profile>.csv
-    steps: int = 3
+    steps: int = 10  # the most batches per timed pass
 
 
 def select_experiments(cfg: Config, patterns: Sequence[str]) -> list[str]:
@@ -99,7 +99,7 @@ def _measure_all(cfg: Config, names: Sequence[str], device: str, steps: int
         if meta is not None and split / "meta.json" not in inputs:
             inputs.append(split / "meta.json")
         w = apply_budget(cfg, exp, build_workload(cfg, exp, planned_epochs(exp, cfg.profile), meta))
-        t = measure(exp, w, cfg.profile, device, steps=steps, split=split if meta else None)
+        t = measure(exp, w, cfg.profile, device, max_steps=steps, split=split if meta else None)
         rows.append(predict(w, t, cfg.profile.name))
         print(f"plan: {name}: {rows[-1]['images_per_s']:,.0f} images/s on {t.device} "
               f"({t.data_source} images, measured in {t.measure_seconds:.1f} s)",
@@ -141,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="experiment names or studies, shell patterns (default: all)")
     p.add_argument("--out", type=Path, default=None, help="CSV path (default results/plan/<profile>.csv)")
     p.add_argument("--device", default=None, help="measure here instead of the profile's device")
-    p.add_argument("--steps", type=int, default=3, help="timed batches per pass (default 3)")
+    p.add_argument("--steps", type=int, default=10,
+                   help="the most batches per timed pass (default 10; fewer for slow steps)")
     return p
 
 
