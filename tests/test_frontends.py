@@ -25,6 +25,10 @@ def snakemake_jobs(workdir: Path, profile: str) -> dict[str, tuple[str, set[str]
         workdir,
     ).stdout
     jobs = {}
+    # A rule with a `message:` (train: it names the seeds) prints "Job N: <message>".
+    for rule, exp, outputs, command in re.findall(
+            r"^Job \d+: (\w+) (\w+), seeds [\d,]+: (.*)\n(?:.*\n)*?Shell command: (.*)$", out, re.M):
+        jobs[f"{rule}@{exp}"] = (command.split(" 2>&1 | tee ")[0], set(outputs.split(" ")))
     for block in re.split(r"\n(?=rule \w+:)", out):
         m = re.match(r"rule (\w+):", block)
         if not m or m.group(1) == "all":
@@ -64,3 +68,19 @@ def test_snakemake_and_dvc_declare_the_same_dag(tmp_path, profile):
         step, _, exp = name.partition("@")
         # The Snakefile hashes exactly these keys into each rule's params (common.smk).
         assert keys == dag.param_keys(step, params, exp or None), name
+
+
+def test_the_full_profile_plan_lists_every_run_with_its_seeds(tmp_path):
+    work = copy_workflow(tmp_path)
+    run_tool(["dvc", "init", "--no-scm", "-q"], work)
+    dry = run_tool(["snakemake", "-n", "--cores", "8", "--config", "profile=full"], work)
+    planned = dict(re.findall(r"^Job \d+: train (\w+), seeds ([\d,]+):", dry.stdout, re.M))
+    assert set(planned) == set(RAW["experiments"])
+    assert all(len(seeds.split(",")) >= 3 for seeds in planned.values())
+    # ImageNet-100 has no local path: warned about, still in the plan
+    for exp in ("resnet50_imagenet", "resnet50_se_imagenet"):
+        assert f"warning: {exp}: datasets.imagenet100.local is not set" in dry.stderr
+    status = run_tool(["dvc", "status"], work).stdout
+    assert {f"train@{e}" for e in RAW["experiments"]} <= set(re.findall(r"^(train@\w+):", status, re.M))
+    subset = run_tool(["snakemake", "-n", "--cores", "1", "--config", "only=s003"], work).stdout
+    assert set(re.findall(r"^Job \d+: train (\w+),", subset, re.M)) == {"resnet50_imagenet", "resnet50_se_imagenet"}

@@ -14,7 +14,7 @@ rule train:
     output:
         directory(dag.train_dir("{exp}")),
     message:
-        "train {wildcards.exp} (seeds {params.seeds})"
+        "train {wildcards.exp}, seeds {params.seeds}: {output}"
     params:
         values=lambda wc: step_params("train", wc.exp),
         profile=PROFILE,

@@ -111,6 +111,8 @@ def _measure(claim: Mapping[str, Any], metric: ClaimMetric, rows: Mapping[str, M
         if any(not _missing(s) for s in stds) else None
     n_seeds = min(int(r.get("n_seeds") or 1) for r in found)
     reasons = list(dict.fromkeys(x for r in found for x in _condition_reasons(r, claim, metric.conditions)))
+    if metric.conditions == TRAINED and any(isinstance(r.get("pretrained_note"), str) for r in found):
+        reasons.append("not pretrained: the weights file was absent, so the run started from random weights")
     return measured, std, n_seeds, reasons, ""
 
 

@@ -92,10 +92,17 @@ def _load_fashion_mnist(raw_dir: Path) -> OfficialData:
     )
 
 
+def _load_imagefolder(raw_dir: Path) -> OfficialData:
+    from cifarlab.data.imagefolder import load_imagefolder
+
+    return load_imagefolder(raw_dir)
+
+
 LOADERS: dict[str, Callable[[Path], OfficialData]] = {
     "cifar10": _load_cifar(_CIFAR10),
     "cifar100": _load_cifar(_CIFAR100),
     "fashion_mnist": _load_fashion_mnist,
+    "imagefolder": _load_imagefolder,
 }
 
 

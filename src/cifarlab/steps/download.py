@@ -19,6 +19,9 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     with atomic_path(dag.RAW_DIR) as stage:
         for name in cfg.active_datasets:
             ds = cfg.datasets[name]
+            if ds.kind == "imagefolder":
+                _point_at_imagefolder(name, ds, stage)
+                continue
             print(f"download: {name} ({ds.kind}) from {ds.local or ds.url}", flush=True)
             fetched = fetch_dataset(
                 ds.kind, stage / check_name("datasets", name), url=ds.url, md5=ds.md5,
@@ -26,6 +29,21 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
             )
             write_json(stage / name / "download.json", fetched)
         record(cfg, "download", command, [], stage / "download.prov.json")
+
+
+def _point_at_imagefolder(name: str, ds, stage: Path) -> None:
+    """A local-only ImageFolder dataset: its layout checked and its place recorded, never
+    copied. Not configured: skipped with a warning, so the other studies still run (its
+    experiments stop at their first step, naming the key)."""
+    from cifarlab.data.imagefolder import LAYOUT, pointer
+
+    if not ds.local:
+        print(f"download: warning: {name}: skipped: datasets.{name}.local is not set and {name} is "
+              f"never downloaded (expected {LAYOUT})", flush=True)
+        return
+    info = pointer(name, _local(name, ds.local), ds.image_size or 224)
+    write_json(stage / check_name("datasets", name) / "download.json", info)
+    print(f"download: {name} (imagefolder) at {info['local']}: {info['classes']} classes", flush=True)
 
 
 def _local(name: str, path: str | None) -> Path | None:

@@ -21,6 +21,9 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     with atomic_path(dag.SPLIT_DIR) as stage:
         for name in cfg.active_datasets:
             raw = Path(dag.RAW_DIR) / check_name("datasets", name)
+            if not raw.is_dir():  # a local-only dataset the download step had to skip
+                print(f"split: warning: {name}: no {raw}; skipped", flush=True)
+                continue
             data = load_official(cfg.datasets[name].kind, raw)
             meta = split_dataset(
                 stage / name, data, dataset=name, val_fraction=cfg.split.val_fraction,

@@ -38,6 +38,7 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
         channels_last=profile.channels_last,
         seed=exp.seed,
         grad_clip=r.grad_clip,
+        bn_recalibration_batches=profile.bn_recalibration_batches,
         phases=tuple(Phase(p.name, p.epochs, p.trainable, p.lr, p.schedule) for p in r.phases or ()),
     )
 
@@ -128,6 +129,7 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     import torch
 
     from cifarlab.steps._model import build_for_training
+    from cifarlab.train import distributed as ddp
     from cifarlab.train import fit
 
     state = Path(dag.state_dir(exp.name, seed))
@@ -142,18 +144,24 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     if facts.get("pretrained_note"):
         print(f"train: {exp.name}: warning: {facts['pretrained_note']}", flush=True)
     resize = budget.input_px
+    if exp.recipe.sync_batchnorm and ddp.world_size() > 1:
+        model = ddp.convert_sync_batchnorm(model, device, f"recipes.{exp.recipe.name}.sync_batchnorm")
+    world = (ddp.rank(), ddp.world_size())  # DDP: this rank's share of each batch
     train_loader = loader_over(exp, *_tensors(exp, "train", None, seed), device, train=True, seed=seed,
-                               num_classes=meta["num_classes"], resize=resize)
+                               num_classes=meta["num_classes"], resize=resize, world=world)
     if budget.train_batches_per_epoch is not None:
         train_loader = BudgetedLoader(train_loader, budget.train_batches_per_epoch)
     val_loader = loader_over(exp, *_tensors(exp, "val", budget.val_images, cfg.split.seed), device,
-                             train=False, seed=seed, num_classes=meta["num_classes"], resize=resize)
+                             train=False, seed=seed, num_classes=meta["num_classes"], resize=resize,
+                             world=world)
     settings = dataclasses.replace(train_settings(exp, cfg.profile), seed=seed)
     fit(model, train_loader, val_loader, settings, out_dir=final, state_dir=state / "run", device=device,
         progress=f"{exp.name} seed {seed}" if cfg.profile.progress else False,  # names the epoch lines
         # Resume only into the same experiment params, seed, split and budget: a change to
         # model_args that keeps tensor shapes (drop_path, say) must start afresh.
         fingerprint_extra={"identity": identity, "budget": budget.as_dict()})
+    if not ddp.is_main():  # rank 0 writes; the others go on to the next seed
+        return final
     write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(), **facts})
     marker.write_text(identity)
     return final
@@ -168,18 +176,42 @@ def _tensors(exp: ExperimentConfig, part: str, k: int | None, seed: int):
 
 def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     from cifarlab.device import resolve_device
+    from cifarlab.train import distributed as ddp
 
     exp = cfg.experiment(experiment)
     reason = dag.unavailable_reason(cfg, experiment)
     if reason:
         raise ConfigError(f"{experiment}: {reason}")
-    device = resolve_device(cfg.profile.device)
+    if exp.gpus > 1 and not ddp.in_worker():
+        return launch_workers(cfg, exp)
+    device = resolve_device(cfg.profile.device, exp.gpus)
+    if ddp.in_worker():
+        device = ddp.init(device)
     train_settings(exp, cfg.profile)  # bad values fail here, before any work
     meta = read_meta(exp.dataset.name)
     finals = {seed: train_seed(cfg, exp, seed, device, meta) for seed in exp.seeds}
+    if not ddp.is_main():  # rank 0 assembles the output folder
+        return ddp.shutdown()
     # The declared output appears whole or not at all; the state goes only after that.
     with atomic_path(dag.train_dir(experiment)) as stage:
         for seed, final in finals.items():
             shutil.copytree(final, Path(dag.seed_dir(str(stage), seed)))
         record(cfg, "train", command, [split_dir(exp.dataset.name)], stage / dag.TRAIN_PROV, experiment, device)
     shutil.rmtree(dag.state_dir(experiment), ignore_errors=True)
+    ddp.shutdown()
+
+
+def launch_workers(cfg: Config, exp: ExperimentConfig) -> None:
+    """``gpus: k > 1``: hold k GPU slots here, then run this same command as k torchrun
+    workers (they inherit the slots), so both front ends keep one command line."""
+    import sys
+
+    from cifarlab.device import acquire_gpus, held_fds
+    from cifarlab.train import distributed as ddp
+
+    if exp.recipe.batch_size % exp.gpus:
+        raise ConfigError(f"recipes.{exp.recipe.name}.batch_size: {exp.recipe.batch_size} does not "
+                          f"split evenly over experiments.{exp.name}.gpus = {exp.gpus} processes")
+    if cfg.profile.device != "cpu":
+        acquire_gpus(exp.gpus)
+    ddp.relaunch(exp.gpus, sys.argv, keep_fds=held_fds())

@@ -88,6 +88,10 @@ class TrainSettings:
     seed: int = 0
     grad_clip: float | None = None  # max global gradient L2 norm; None = off
     phases: tuple[Phase, ...] = field(default=())
+    # > 0: before each validation, BatchNorm running statistics are re-estimated over this
+    # many training batches (torch.optim.swa_utils.update_bn). A budgeted run of a few
+    # steps leaves them far from its weights (momentum 0.1), and evaluates near chance.
+    bn_recalibration_batches: int = 0
 
     def __post_init__(self) -> None:
         self._normalise()
@@ -100,6 +104,7 @@ class TrainSettings:
         _check_int(o, "max_epochs", self.max_epochs, low=1)
         _check_int(o, "warmup_epochs", self.warmup_epochs, low=0)
         _check_int(o, "seed", self.seed, low=0)
+        _check_int(o, "bn_recalibration_batches", self.bn_recalibration_batches, low=0)
         self._check_horizon()
         if not 0.0 <= self.label_smoothing < 1.0:
             _fail(o, "label_smoothing", "must be in [0, 1)", self.label_smoothing)
