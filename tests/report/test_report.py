@@ -41,6 +41,7 @@ def test_one_page_per_study_and_experiment_with_relative_links(report):
             assert not re.match(r"^(https?:|//|/|data:)", link), f"{rel}: {link}"
             assert (out / rel).parent.joinpath(link.split("#")[0]).resolve().is_file(), f"{rel}: dead {link}"
     assert "data:image" not in "".join(pages.values())
+    assert "<th>top1_std (%)</th>" in pages["index.html"]  # the spread over seeds, in points like top-1
     assert len(pages["index.html"]) < 100_000  # images are files: the index stays light
 
 

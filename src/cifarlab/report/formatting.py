@@ -40,7 +40,7 @@ def format_value(column: str, value: Any, unit: str | None = None) -> str:
             return f"{value:+,.0f}" if column == "delta" else f"{value:,.0f}"
         decimals = 3 if unit == "M" else 2
         return f"{value:+.{decimals}f}" if column == "delta" else f"{value:.{decimals}f}"
-    if column in FRACTION_COLUMNS:
+    if _is_fraction(column):
         return f"{float(value) * 100:.2f}"
     if column in INTEGER_COLUMNS:
         return f"{float(value):,.0f}"
@@ -49,9 +49,14 @@ def format_value(column: str, value: Any, unit: str | None = None) -> str:
     return str(value)
 
 
+def _is_fraction(column: str) -> bool:
+    """A fraction column, or its spread over seeds (``top1_std``): both shown in percent."""
+    return column in FRACTION_COLUMNS or column.removesuffix("_std") in FRACTION_COLUMNS
+
+
 def column_label(column: str) -> str:
     """Header text: fraction columns say they are shown in percent."""
-    return f"{column} (%)" if column in FRACTION_COLUMNS else column
+    return f"{column} (%)" if _is_fraction(column) else column
 
 
 def table_rows(df: pd.DataFrame, columns: Sequence[str] | None = None, *, as_written: bool = False
