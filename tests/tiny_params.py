@@ -20,6 +20,8 @@ def tiny_params(data_dir: Path, experiments=("cnn4", "resnet_20"), *, n_train=20
     for recipe in raw["recipes"].values():  # several batches per epoch even on tiny data
         recipe.update(batch_size=32, eval_batch_size=64)
     raw["experiments"] = {name: raw["experiments"][name] for name in experiments}
+    for profile in raw["profiles"].values():  # seed counts only for the experiments kept
+        profile["extra_seeds"] = {k: v for k, v in (profile.get("extra_seeds") or {}).items() if k in experiments}
     raw["profiles"]["quick"].update(
         train_subset=train_subset, val_subset=None, test_subset=None, max_epochs=max_epochs,
         latency_repeats=1, progress=False,

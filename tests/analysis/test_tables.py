@@ -186,3 +186,16 @@ def test_seed_records_take_val_and_train_accuracy_at_the_best_epoch():
     pct = hist.rename(columns={"val_acc": "val_top1"}).assign(val_top1=[40.0, 65.0, 60.0])
     assert history_accuracies(pct, 2)["val_top1"] == pytest.approx(0.65)
     assert history_accuracies(None) == {} and history_facts(None) == {}
+
+
+def test_every_claim_names_a_catalogue_experiment_and_a_known_metric():
+    import yaml
+
+    from cifarlab.analysis.scorecard import CLAIM_METRICS
+    from tests.workflow_copy import REPO
+
+    experiments = yaml.safe_load((REPO / "params.yaml").read_text())["experiments"]
+    for claim in load_claims():
+        assert claim["experiment"] in experiments, claim
+        assert claim["baseline"] is None or claim["baseline"] in experiments, claim
+        assert claim["metric"] in CLAIM_METRICS, claim
