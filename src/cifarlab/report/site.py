@@ -13,6 +13,7 @@ import pandas as pd
 
 from cifarlab.analysis.catalogue import FIGURES, OVERVIEW, FigureSpec, study_figures
 from cifarlab.analysis.runs import load_run
+from cifarlab.analysis.study_tables import display
 from cifarlab.io import read_json
 from cifarlab.provenance import sidecar_path, utc_now
 from cifarlab.report.context import figure_entry, find_provenance, run_tables, slug, table_entry
@@ -92,7 +93,7 @@ def _document_tables(tables_dir: Path, strict: bool) -> tuple[dict[str, list[dic
             empty.setdefault(study, []).append(f"{caption} (no rows in this run)")
             continue
         out.setdefault(study, []).append(table_entry(
-            df, caption, provenance=_table_prov(path, strict), source=str(path), label=caption,
+            display(df), caption,  # "mean ± std (n)" where a metric has seeds provenance=_table_prov(path, strict), source=str(path), label=caption,
             note=str(item.get("note") or ""), as_written=True))
     return out, empty
 
