@@ -7,6 +7,7 @@ package, .gitignore, .dvcignore, .dvc/config, Makefile), so pull/push behave as 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -99,6 +100,12 @@ def output_files(work: Path) -> dict[str, str]:
 def remote_objects(remote: Path) -> set[str]:
     """The md5s a local DVC remote holds (files/md5/ab/cdef...; folders as <md5>.dir)."""
     return {p.parent.name + p.name for p in (remote / "files" / "md5").glob("*/*") if p.is_file()}
+
+
+def remote_listings(remote: Path) -> set[str]:
+    """Paths (relative to their folder output) that the remote's folder listings name."""
+    return {entry["relpath"] for obj in (remote / "files" / "md5").glob("*/*.dir")
+            for entry in json.loads(obj.read_text())}
 
 
 def tree_size(root: Path) -> tuple[int, int]:
