@@ -56,7 +56,9 @@ def step_seconds(make_pass: PassFactory, device: torch.device, *, max_steps: int
     one()  # warm-up, untimed
     probe = _timed(one, device)
     steps = max(1, min(max_steps, int(target_s / max(probe, 1e-9))))
-    timed = make_pass(steps) if steps > 1 else one
+    if steps == 1:  # a slow step: the probe is the first of the timed passes
+        return statistics.median([probe] + [_timed(one, device) for _ in range(repeats - 1)])
+    timed = make_pass(steps)
     return statistics.median(_timed(timed, device) for _ in range(repeats)) / steps
 
 
