@@ -204,6 +204,11 @@ def held_gpus() -> list[str]:
     return [g for g in os.environ.get(HELD_ENV, "").split(",") if g]
 
 
+def held_fds() -> list[int]:
+    """The open lock files behind :func:`held_gpus` (to keep them held in a child)."""
+    return [fd for _, fd in _held]
+
+
 def resolve_device(requested: str, gpus: int = 1) -> str:
     """'cpu', 'cuda' or 'auto' -> the torch device string (claims ``gpus`` GPU slots)."""
     if requested == "cpu":

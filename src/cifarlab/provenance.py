@@ -30,6 +30,11 @@ PACKAGES = (
 )
 _CHUNK = 1 << 20  # bytes read per md5 update
 _MAX_CHANGED = 20  # changed paths listed in a dirty record
+# Where a job ran and on what: the GPUs it holds slots on, its SLURM job, its DDP size.
+ENVIRONMENT = (
+    "CUDA_VISIBLE_DEVICES", "CIFARLAB_GPU_SLOTS_HELD", "SLURM_JOB_ID", "SLURM_JOB_NODELIST",
+    "SLURM_RESTART_COUNT", "WORLD_SIZE",
+)
 
 
 def canonical_json(values: Any) -> str:
@@ -113,6 +118,11 @@ def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
     return versions
 
 
+def environment_facts(names: Iterable[str] = ENVIRONMENT) -> dict[str, str]:
+    """The ``names`` environment variables that are set (GPU slots, SLURM job, DDP)."""
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
 def utc_now() -> str:
     """Current UTC time as ISO 8601 with seconds, e.g. ``2025-01-31T12:00:00Z``."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -142,6 +152,7 @@ def collect_provenance(
     Returns a dict with keys: schema, step, command, command_line, params, params_sha256,
     params_hash (first 16 hex = Snakemake's ``params:`` hash), git {commit, dirty, changed},
     inputs {path: md5}, packages {name: version}, hostname, platform, device,
+    environment {GPU slots held, SLURM job id, DDP world size: those set},
     timestamp_utc, extra. Raises FileNotFoundError when an input is missing.
     """
     canonical = json.loads(canonical_json(dict(params)))  # plain JSON types, stable order
@@ -160,6 +171,7 @@ def collect_provenance(
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "device": device,
+        "environment": environment_facts(),
         "timestamp_utc": utc_now(),
         "extra": dict(extra or {}),
     }

@@ -90,6 +90,13 @@ class DeviceLoader:
             torch's setting, which Snakemake sets per job (OMP_NUM_THREADS = the rule's
             threads), so concurrent jobs do not oversubscribe the cores. Measured on an idle
             2-core CPU, s000's stack: 10.5k img/s on 1 thread, 15.0k on 2.
+        rank, world_size: DDP sharding. Training: every rank draws the same permutation,
+            ``batch_size`` is the global batch and rank r yields its r-th 1/world_size of
+            each one (``len()`` stays the global batch count). With random augmentation
+            or mixing every rank transforms the whole global batch and keeps its part, so
+            each sample gets exactly the random parameters of a one-process run (costs
+            world_size x the augmentation work, small beside the model's on a GPU).
+            Evaluation: rank r takes a contiguous 1/world_size of the samples.
     """
 
     def __init__(self, images_uint8: Tensor | np.ndarray, labels: Tensor | np.ndarray, batch_size: int, *,
@@ -97,7 +104,8 @@ class DeviceLoader:
                  normalize: Stats | str | Mapping | None = None, resize: int | None = None,
                  seed: int = 0, device: torch.device | str = "cpu", drop_last: bool = False,
                  mix: Callable | None = None, num_classes: int | None = None,
-                 channels_last: bool = False, cpu_threads: int | None = None):
+                 channels_last: bool = False, cpu_threads: int | None = None,
+                 rank: int = 0, world_size: int = 1):
         images = _as_tensor(images_uint8, torch.uint8, "images_uint8")
         labels_t = _as_tensor(labels, torch.int64, "labels")
         if images.ndim != 4 or labels_t.shape != (images.shape[0],):
@@ -120,10 +128,26 @@ class DeviceLoader:
             int(self.labels.max().item()) + 1 if len(self.labels) else 0)
         self.channels_last = channels_last
         self.cpu_threads = cpu_threads
+        self.rank, self.world_size = int(rank), int(world_size)
+        if self.world_size > 1 and self.train and (self.batch_size % self.world_size or not self.drop_last):
+            raise ValueError(f"DeviceLoader: the global batch_size {self.batch_size} must split evenly "
+                             f"over {self.world_size} processes, with drop_last")
+        n = len(self.labels)  # this rank's contiguous share of an evaluation pass
+        self._shard = slice(n * self.rank // self.world_size, n * (self.rank + 1) // self.world_size)
 
     def __len__(self) -> int:
         n, b = len(self.labels), self.batch_size
+        if not self.train and self.world_size > 1:
+            n = self._shard.stop - self._shard.start
         return n // b if self.drop_last else -(-n // b)
+
+    @property
+    def rank_samples(self) -> int:
+        """Samples this rank yields per pass (weights for reducing epoch means)."""
+        if self.train and self.world_size > 1:
+            return len(self) * (self.batch_size // self.world_size)
+        n = len(self.labels) if self.world_size == 1 else self._shard.stop - self._shard.start
+        return min(n, len(self) * self.batch_size)
 
     @property
     def dataset_size(self) -> int:
@@ -162,13 +186,21 @@ class DeviceLoader:
         n = len(self.labels)
         gen = make_generator(self.seed, epoch, self.device) if self.train else None
         order = (torch.randperm(n, generator=gen, device=self.device) if self.train
-                 else torch.arange(n, device=self.device))
+                 else torch.arange(n, device=self.device)[self._shard])
+        local = self.batch_size // self.world_size
+        part = slice(self.rank * local, (self.rank + 1) * local)
+        # Random ops draw per-sample parameters for the whole batch: transform all of it.
+        whole = self.world_size == 1 or not self.train or self.augment is not None or self.mix is not None
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            if not whole:
+                idx = idx[part]
             # index_select copies whole rows (much faster than advanced indexing on CPU).
             x, y = self.transform(self.images.index_select(0, idx), gen), self.labels.index_select(0, idx)
             if self.train and self.mix is not None:
                 x, y = self.mix(x, y, gen, num_classes=self.num_classes)
+            if whole and self.train and self.world_size > 1:
+                x, y = x[part], y[part]
             yield x, y
 
 

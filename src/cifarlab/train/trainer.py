@@ -30,8 +30,9 @@ from torch import nn
 
 from cifarlab.io import atomic_path, write_json
 from cifarlab.train import checkpoint as ck
+from cifarlab.train import distributed as ddp
 from cifarlab.train.early_stopping import EarlyStopping
-from cifarlab.train.loop import epoch_line, evaluate, progress_bar, train_one_epoch
+from cifarlab.train.loop import EpochStats, epoch_line, evaluate, progress_bar, train_one_epoch
 from cifarlab.train.optim import build_optimizer
 from cifarlab.train.precision import Precision, make_precision
 from cifarlab.train.schedule import PlannedPhase, phase_at, plan_phases
@@ -100,6 +101,7 @@ class _Run:
     optimizer: torch.optim.Optimizer | None = None
     phase_index: int = -1
     best_file: str | None = None
+    net: nn.Module | None = None  # what trains: ``model`` itself, or its DDP wrapper
     stop_reason: str | None = None
 
     def __post_init__(self) -> None:
@@ -116,6 +118,9 @@ class _Run:
         """Freeze/unfreeze for the phase and give it a fresh optimizer (as the seed does)."""
         phase = self.plan[index]
         params = set_trainable(self.model, phase.trainable, self.base_grad)
+        # DDP reduces the gradients of the parameters that train when it is built:
+        # a phase that freezes or unfreezes some needs a new wrapper.
+        self.net = ddp.wrap(self.model, self.device) if ddp.active() else self.model
         self.optimizer = build_optimizer(params, phase.lr, self.settings)
         self.phase_index = index
 
@@ -136,39 +141,54 @@ class _Run:
         start = time.perf_counter()
         desc = f"{phase.name} {epoch}/{self.total_epochs}" if len(self.plan) > 1 else \
             f"epoch {epoch}/{self.total_epochs}"
-        with progress_bar(len(self.train_loader), desc, self.progress) as bar:
-            train = train_one_epoch(
-                self.model, self.train_loader, self.optimizer, self.precision, epoch=epoch,
-                label_smoothing=s.label_smoothing, grad_clip=s.grad_clip, device=self.device,
-                bar=bar)
-            val = evaluate(self.model, self.val_loader, self.precision,
-                           label_smoothing=s.label_smoothing, device=self.device)
+        with progress_bar(len(self.train_loader), desc, self.progress and ddp.is_main()) as bar:
+            train, val = self.train_and_validate(epoch, bar)
             bar.set_postfix(loss=f"{train.loss:.4f}", val_loss=f"{val.loss:.4f}",
                             val_acc=f"{val.acc:.4f}", lr=f"{lr:.3g}")
         self.history.append({
             "epoch": epoch, "phase": phase.name, "train_loss": train.loss,
             "train_acc": train.acc, "val_loss": val.loss, "val_acc": val.acc, "lr": lr,
             "seconds": time.perf_counter() - start})
-        if self.progress:  # a string progress names the run (issue 8)
+        if self.progress and ddp.is_main():  # a string progress names the run (issue 8)
             name = self.progress if isinstance(self.progress, str) else ""
             print(epoch_line(name, desc, train, val, lr, self.history[-1]["seconds"]), flush=True)
         self.after_epoch(epoch)
 
-    def after_epoch(self, epoch: int) -> None:
-        """Early stopping, best weights, then the resume state (in that order on disk)."""
+    def train_and_validate(self, epoch: int, bar: Any) -> tuple[EpochStats, EpochStats]:
+        """One training and one validation pass; under DDP, means over all ranks."""
         s = self.settings
+        train = train_one_epoch(
+            self.net, self.train_loader, self.optimizer, self.precision, epoch=epoch,
+            label_smoothing=s.label_smoothing, grad_clip=s.grad_clip, device=self.device,
+            bar=bar)
+        if not ddp.active():
+            return train, evaluate(self.model, self.val_loader, self.precision,
+                                   label_smoothing=s.label_smoothing, device=self.device)
+        ddp.sync_buffers(self.model)  # every rank validates (and rank 0 saves) rank 0's
+        val = evaluate(self.model, self.val_loader, self.precision,
+                       label_smoothing=s.label_smoothing, device=self.device)
+        # Training shares are equal by construction (global batch / ranks, drop_last);
+        # validation shards may differ by a sample, so they are weighted.
+        return ddp.reduce_stats(train, 1), ddp.reduce_stats(val, self.val_loader.rank_samples)
+
+    def after_epoch(self, epoch: int) -> None:
+        """Early stopping, best weights, then the resume state (in that order on disk).
+        Under DDP every rank decides alike (reduced metrics); rank 0 alone writes."""
+        s, main = self.settings, ddp.is_main()
         value = self.history[-1][s.monitor]
         if self.stopper.update(value, epoch):
             name = ck.best_file_name(epoch)
-            ck.save_torch(self.state_dir / name, ck.checkpoint(self.model, epoch, s.monitor,
-                                                                value, s))
+            if main:
+                ck.save_torch(self.state_dir / name, ck.checkpoint(self.model, epoch, s.monitor,
+                                                                    value, s))
             self.best_file = name
         if self.stopper.should_stop:
             self.stop_reason = "early_stopping"
         elif epoch == self.total_epochs:
             self.stop_reason = "completed"
-        ck.save_torch(self.state_dir / ck.STATE_FILE, self.state_dict())
-        ck.tidy_state_dir(self.state_dir, keep=self.best_file)
+        if main:
+            ck.save_torch(self.state_dir / ck.STATE_FILE, self.state_dict())
+            ck.tidy_state_dir(self.state_dir, keep=self.best_file)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -184,7 +204,8 @@ class _Run:
         """Continue from ``state_dir`` when its fingerprint matches; (epochs, note)."""
         path = self.state_dir / ck.STATE_FILE
         if not path.exists():
-            ck.clear_state_dir(self.state_dir)
+            if ddp.is_main():
+                ck.clear_state_dir(self.state_dir)
             return 0, "fresh start: no saved state"
         try:
             state = ck.load_torch(path, self.device)
@@ -197,7 +218,8 @@ class _Run:
             state = state if same else None
         if state is None:
             log.warning("%s in %s: discarding it and starting fresh", why, self.state_dir)
-            ck.clear_state_dir(self.state_dir)
+            if ddp.is_main():
+                ck.clear_state_dir(self.state_dir)
             return 0, f"fresh start: {why}"
         self.load_state_dict(state)
         done = len(self.history)
@@ -216,7 +238,8 @@ class _Run:
             if phase_i == state["phase_index"]:  # else the next epoch opens a new phase
                 self.optimizer.load_state_dict(state["optimizer"])
         ck.restore_rng(state["rng"])
-        ck.tidy_state_dir(self.state_dir, keep=self.best_file)
+        if ddp.is_main():
+            ck.tidy_state_dir(self.state_dir, keep=self.best_file)
 
 
 def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable,
@@ -238,12 +261,17 @@ def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable,
     model.to(device)
     if precision.channels_last:
         model.to(memory_format=torch.channels_last)
-    sizes = (len(train_loader), len(val_loader))
+    # Under DDP the ranks' validation shards may differ by a batch: all ranks must compute
+    # rank 0's fingerprint, so the validation side counts samples, not batches.
+    sizes = (len(train_loader), val_loader.dataset_size if ddp.active() else len(val_loader))
     run = _Run(settings, model, train_loader, val_loader, device, precision, state_dir,
                progress, ck.run_fingerprint(settings, model, sizes, fingerprint_extra))
     resumed_from, note = run.resume()
+    ddp.barrier()  # rank 0 may have cleared a stale state the others were reading
     while run.stop_reason is None:
         run.run_epoch()
+    if not ddp.is_main():  # rank 0 writes the outputs; the others only report
+        return _result(run, out_dir, resumed_from, note)
     result = _write_outputs(run, out_dir, resumed_from, note)
     ck.clear_state_dir(state_dir)
     return result
@@ -258,14 +286,19 @@ def _write_outputs(run: _Run, out_dir: Path, resumed_from: int, note: str) -> Fi
     ck.save_torch(out_dir / "last.pt",
                   ck.checkpoint(run.model, last["epoch"], s.monitor, last[s.monitor], s))
     write_history(out_dir / "history.csv", run.history)
-    result = FitResult(
+    result = _result(run, out_dir, resumed_from, note)
+    write_json(out_dir / "train.json", result.summary())
+    return result
+
+
+def _result(run: _Run, out_dir: Path, resumed_from: int, note: str) -> FitResult:
+    s = run.settings
+    return FitResult(
         history=run.history, best_epoch=run.stopper.best_epoch,
         best_metric=run.stopper.best, monitor=s.monitor, mode=s.mode,
         stopped_early=run.stop_reason == "early_stopping", stop_reason=run.stop_reason,
         device=str(run.device), precision=run.precision.dtype,
         resumed_from_epoch=resumed_from, resume_note=note, out_dir=out_dir)
-    write_json(out_dir / "train.json", result.summary())
-    return result
 
 
 def write_history(path: Path, history: list[dict[str, Any]]) -> None:
