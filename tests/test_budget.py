@@ -17,10 +17,21 @@ SIZES = dict(batch_size=128, epochs=5, train_size=20000, val_size=2000, test_siz
 
 
 def test_a_cheap_run_alone_in_its_study_keeps_its_whole_schedule():
-    cnn4 = plan_run(0.030, input_px=32, runs_in_study=1, budget=B, **SIZES)  # s000: one run
+    roomy = BudgetConfig(**{**B.__dict__, "study_gflop": 20000})
+    cnn4 = plan_run(0.030, input_px=32, runs_in_study=1, budget=roomy, **SIZES)  # s000: one run
     assert cnn4.train_batches_per_epoch is None  # all 156 batches of 20k images, every epoch
     assert (cnn4.val_images, cnn4.test_images) == (2000, 10000)
-    assert cnn4.planned_gflop(5, 20000, 2000, 10000) <= B.study_gflop
+    assert cnn4.planned_gflop(5, 20000, 2000, 10000) <= roomy.study_gflop
+    shared = plan_run(0.030, input_px=32, runs_in_study=8, budget=roomy, **SIZES)
+    assert shared.train_batches_per_epoch < 156  # the same model in a study of 8 runs is cut
+
+
+def test_the_quick_budget_gives_cnn4_the_images_it_needs():
+    quick = load_config(REPO / "params.yaml", "quick")
+    cnn4 = plan_run(0.030, input_px=32, runs_in_study=quick.runs_in_study("s000"), budget=quick.profile.budget,
+                    **SIZES)
+    # measured: 5 epochs of 12,288 images gave cnn4 88.65% validation accuracy
+    assert cnn4.train_batches_per_epoch * 128 >= 12_288
 
 
 def test_a_costly_run_is_cut_to_its_share_and_never_below_the_floor():
@@ -47,6 +58,8 @@ def test_input_size_halves_while_too_costly_and_stops_at_the_floor():
     assert choose_input_px(32, lambda px: 0.1, B) == 32
     assert choose_input_px(32, lambda px: 100.0, B) == 16  # never below min_input_px
     assert choose_input_px(224, lambda px: 100.0, None) == 224
+    too_small = {32: 1.0, 16: None}  # the model cannot run at 16 px: keep 32
+    assert choose_input_px(32, too_small.__getitem__, B) == 32
 
 
 def test_the_quick_profile_declares_its_budget():

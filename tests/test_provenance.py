@@ -104,7 +104,9 @@ def test_write_read_roundtrip(tmp_path):
 def test_pure_modules_do_not_import_torch():
     code = (
         "import sys, cifarlab.provenance, cifarlab.analysis, cifarlab.analysis.tables, cifarlab.analysis.plots, "
-        "cifarlab.analysis.runs, cifarlab.report, cifarlab.evaluate; "
+        "cifarlab.analysis.runs, cifarlab.report, cifarlab.evaluate, cifarlab.analysis.study_tables, "
+        "cifarlab.analysis.scorecard, cifarlab.budget, cifarlab.catalogue, cifarlab.steps.aggregate, "
+        "cifarlab.steps.figures, cifarlab.steps.report, cifarlab.steps.train, cifarlab.steps.evaluate; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -47,15 +47,19 @@ class RunBudget:
         return self.gflops_per_image * (train + evals)
 
 
-def choose_input_px(native_px: int, gflops_at: Callable[[int], float], budget: BudgetConfig | None) -> int:
+def choose_input_px(native_px: int, gflops_at: Callable[[int], float | None],
+                    budget: BudgetConfig | None) -> int:
     """The input size a run trains at: ``native_px`` capped at ``max_input_px``, halved
     while the model's forward cost exceeds ``max_gflop_per_image`` (not below
-    ``min_input_px``). ``gflops_at(px)`` measures a model at ``px``."""
+    ``min_input_px``, nor to a size the model cannot take). ``gflops_at(px)`` measures the
+    model at ``px``: None when it cannot run at that size."""
     if budget is None:
         return native_px
     px = min(native_px, budget.max_input_px or native_px)
     limit = budget.max_gflop_per_image
-    while limit is not None and px // 2 >= budget.min_input_px and gflops_at(px) > limit:
+    while limit is not None and px // 2 >= budget.min_input_px and (gflops_at(px) or 0.0) > limit:
+        if gflops_at(px // 2) is None:
+            break
         px //= 2
     return px
 

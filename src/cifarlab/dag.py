@@ -16,6 +16,7 @@ SPLIT_DIR = "data/split"
 RUNS_DIR = "results/runs"
 STATE_DIR = "results/state"  # resume state: deliberately NOT a declared output
 TABLES_DIR = "results/tables"
+PLAN_DIR = "results/plan"  # `cifarlab plan`'s predictions (not a DAG step; aggregate reads them)
 FIGURES_DIR = "results/figures"
 REPORT_DIR = "report"  # the report: a self-contained folder of pages and images
 REPORT_HTML = f"{REPORT_DIR}/index.html"

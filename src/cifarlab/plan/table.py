@@ -8,12 +8,11 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from cifarlab.dag import PLAN_DIR
 from cifarlab.io import atomic_path
 from cifarlab.plan.schedule import Schedule
 from cifarlab.plan.workload import PLAN_COLUMNS
 from cifarlab.provenance import collect_provenance, sidecar_path, write_provenance
-
-PLAN_DIR = "results/plan"
 
 
 def default_csv(profile: str) -> Path:

@@ -12,6 +12,7 @@ from cifarlab import dag
 from cifarlab.analysis.runs import load_run, seed_records
 from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
 from cifarlab.analysis.tables import aggregate, runs_table, scorecard
+from cifarlab.analysis.timing import predicted_vs_actual, read_plan
 from cifarlab.config import Config, ExperimentConfig
 from cifarlab.io import atomic_path, write_json
 from cifarlab.report.claims import load_claims, load_study_facts
@@ -51,16 +52,24 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()})
     frames = {"experiments.csv": table, "runs.csv": runs_table(records), "scorecard.csv": scorecard(table, claims)}
     index = []
-    for spec, (key, frame) in zip(TABLES, build_tables(inputs).items()):
+    built = build_tables(inputs)
+    for spec in TABLES:
         name = f"{spec.study}__{spec.key}.csv"
-        frames[name] = frame
+        frames[name] = frame = built[(spec.study, spec.key)]
         index.append({"study": spec.study, "key": spec.key, "caption": spec.caption, "note": spec.note,
                       "file": f"{dag.TABLES_DIR}/{name}", "rows": len(frame)})
+    plan = Path(dag.PLAN_DIR) / f"{cfg.profile.name}.csv"
+    if plan.is_file():  # `cifarlab plan` ran before this run: its prediction beside the measurement
+        frames["overview__predicted_vs_actual.csv"] = timing = predicted_vs_actual(read_plan(plan), table)
+        index.append({"study": "overview", "key": "predicted_vs_actual", "rows": len(timing),
+                      "caption": "Predicted (cifarlab plan) vs measured training time",
+                      "note": f"ratio = measured / predicted; prediction from {plan}",
+                      "file": f"{dag.TABLES_DIR}/overview__predicted_vs_actual.csv"})
     with atomic_path(dag.TABLES_DIR) as stage:
         stage.mkdir()
         for name, frame in frames.items():
             frame.to_csv(stage / name, index=False)
         write_json(stage / "tables.json", index)
-        inputs_md5 = [Path(dag.run_dir(n)) for n in cfg.experiments]
+        inputs_md5 = [Path(dag.run_dir(n)) for n in cfg.experiments] + ([plan] if plan.is_file() else [])
         record(cfg, "aggregate", command, inputs_md5, stage / "aggregate.prov.json")
     print(table[["experiment", "n_seeds", "top1", "top1_std", "params"]].to_string(index=False), flush=True)

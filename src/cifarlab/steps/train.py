@@ -114,9 +114,19 @@ def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
     from cifarlab.steps._model import gflops_at
 
     budget, n = cfg.profile.budget, meta["num_classes"]
-    px = choose_input_px(exp.recipe.resize or meta["image_size"], lambda s: gflops_at(exp, n, s), budget)
+    measured: dict[int, float | None] = {}
+
+    def cost(px: int) -> float | None:  # None: the architecture cannot take this size
+        if px not in measured:
+            try:
+                measured[px] = gflops_at(exp, n, px)
+            except (RuntimeError, ValueError, AssertionError):
+                measured[px] = None
+        return measured[px]
+
+    px = choose_input_px(exp.recipe.resize or meta["image_size"], cost, budget)
     sizes = meta["sizes"]
-    return plan_run(gflops_at(exp, n, px), input_px=px, batch_size=exp.recipe.batch_size,
+    return plan_run(cost(px), input_px=px, batch_size=exp.recipe.batch_size,
                     epochs=exp.recipe.max_epochs, train_size=sizes["train"], val_size=sizes["val"],
                     test_size=sizes["test"], runs_in_study=cfg.runs_in_study(exp.study), budget=budget)
 
