@@ -19,6 +19,7 @@ The loaders must draw their randomness from (seed, epoch) given by ``set_epoch(e
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -161,6 +162,8 @@ class _Run:
             self.net, self.train_loader, self.optimizer, self.precision, epoch=epoch,
             label_smoothing=s.label_smoothing, grad_clip=s.grad_clip, device=self.device,
             bar=bar)
+        if s.bn_recalibration_batches:
+            recalibrate_bn(self.model, self.train_loader, min(s.bn_recalibration_batches, len(self.train_loader)))
         if not ddp.active():
             return train, evaluate(self.model, self.val_loader, self.precision,
                                    label_smoothing=s.label_smoothing, device=self.device)
@@ -240,6 +243,16 @@ class _Run:
         ck.restore_rng(state["rng"])
         if ddp.is_main():
             ck.tidy_state_dir(self.state_dir, keep=self.best_file)
+
+
+def recalibrate_bn(model: nn.Module, loader: Iterable, batches: int) -> None:
+    """Re-estimate BatchNorm running statistics over ``batches`` training batches
+    (torch's ``update_bn``: a cumulative average, so a few steps' drift is undone)."""
+    from torch.optim.swa_utils import update_bn
+
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        with torch.no_grad():
+            update_bn(itertools.islice(iter(loader), batches), model)
 
 
 def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable,
