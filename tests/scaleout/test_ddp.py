@@ -37,7 +37,6 @@ def work(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ddp")
     params = tiny_params(tmp / "fmnist", experiments=("simple_cnn",), n_train=2000, n_test=50,
                          train_subset=1800, max_epochs=EPOCHS)
-    params["profiles"]["quick"].pop("extra_seeds", None)  # names experiments dropped here
     one = params["experiments"]["simple_cnn"]  # no BatchNorm: a step is exactly comparable
     params["recipes"][one["recipe"]]["optimizer"] = {"name": "sgd", "lr": 0.02, "momentum": 0.9}
     for name in ("simple_cnn_ddp", "simple_cnn_kill"):

@@ -25,7 +25,6 @@ def _resources(out: str) -> dict[tuple[str, str], dict[str, str]]:
 
 def test_gpu_and_slurm_resources_follow_params(tmp_path):
     params = tiny_params(tmp_path / "fmnist", experiments=("cnn4", "resnet_20"))
-    params["profiles"]["quick"].pop("extra_seeds", None)  # names experiments dropped here
     params["experiments"]["resnet_20"]["gpus"] = 2
     params["slurm"] = {"train": {"cpus": 6, "mem_mb": 12000, "runtime": 90},
                        "evaluate": {"cpus": 3, "mem_mb": 5000, "runtime": 20}}

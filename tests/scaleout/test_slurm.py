@@ -76,7 +76,6 @@ def test_dag_runs_as_slurm_jobs_and_a_cancelled_job_resumes(tmp_path, slurm_env)
     start = time.monotonic()
     params = tiny_params(tmp_path / "fmnist", experiments=EXPERIMENTS, n_train=3000, n_test=50,
                          train_subset=2500, max_epochs=3)
-    params["profiles"]["quick"].pop("extra_seeds", None)  # names experiments dropped here
     params["slurm"] = {rule: {"cpus": 1, "mem_mb": 2000, "runtime": 15} for rule in ("train", "evaluate")}
     work = copy_workflow(tmp_path / "repo", params)
     shutil.copytree(Path(__file__).resolve().parents[2] / "workflow/profiles", work / "workflow/profiles",
