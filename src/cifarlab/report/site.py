@@ -93,7 +93,8 @@ def _document_tables(tables_dir: Path, strict: bool) -> tuple[dict[str, list[dic
             empty.setdefault(study, []).append(f"{caption} (no rows in this run)")
             continue
         out.setdefault(study, []).append(table_entry(
-            display(df), caption,  # "mean ± std (n)" where a metric has seeds provenance=_table_prov(path, strict), source=str(path), label=caption,
+            # "mean ± std (n)" where a metric has several seeds
+            display(df), caption, provenance=_table_prov(path, strict), source=str(path), label=caption,
             note=str(item.get("note") or ""), as_written=True))
     return out, empty
 
