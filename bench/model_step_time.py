@@ -1,22 +1,31 @@
 """Forward+backward wall time per training step for every registered model.
 
     python bench/model_step_time.py [--pattern '*'] [--batch 32] [--steps 3] [--device cpu]
-                                    [--threads N]
+                                    [--threads N] [--size PX] [--write-cost-table]
 
 Batch of random images at each model's registry input size, train mode, cross-entropy,
 ``loss.backward()``; one warm-up step, then the median of ``--steps`` timed steps.
 Prints a Markdown table (ms per step, images per second), the machine it ran on and the
 load average before and after (on a shared machine, other processes inflate the times;
 ``--threads 1`` is the most stable choice there: oversubscribed OpenMP threads spin).
+
+``--size PX`` times every model at PX pixels (models whose size is a construction argument
+are built for it). ``--write-cost-table`` also writes the measured seconds per training
+image to ``src/cifarlab/models/cpu_cost.json``: the quick profile's budget
+(``cifarlab.budget``) prices each run with it, since FLOPs misjudge CPU time (depthwise and
+attention models run several times slower per FLOP than plain convolutions).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 import os
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -24,10 +33,22 @@ import torch.nn.functional as F
 from cifarlab.models import get_model, get_model_info, list_models
 
 
-def step_time(name: str, batch: int, steps: int, device: torch.device) -> float:
+COST_TABLE = Path(__file__).resolve().parents[1] / "src" / "cifarlab" / "models" / "cpu_cost.json"
+
+
+def build(name: str, size: int | None) -> tuple[torch.nn.Module, int]:
+    """The model at ``size`` px (its registry size when None)."""
+    info = get_model_info(name)
+    if size is None or size == info.input_size:
+        return get_model(name, 100), info.input_size
+    takes_size = "img_size" in inspect.signature(info.factory).parameters
+    return get_model(name, 100, **({"img_size": size} if takes_size else {})), size
+
+
+def step_time(name: str, batch: int, steps: int, device: torch.device, size: int | None = None) -> float:
     """Median seconds of one forward+backward step (after one warm-up step)."""
-    size = get_model_info(name).input_size
-    model = get_model(name, 100).to(device).train()
+    model, size = build(name, size)
+    model = model.to(device).train()
     x = torch.randn(batch, 3, size, size, device=device)
     y = torch.randint(0, 100, (batch,), device=device)
     times = []
@@ -51,6 +72,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    ap.add_argument("--size", type=int, help="input pixels for every model (default: its registry size)")
+    ap.add_argument("--write-cost-table", action="store_true", help=f"write {COST_TABLE.name}")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -62,11 +85,20 @@ def main() -> None:
           f"load average {_load()}\n")
     print("| model | input px | ms / step (fwd+bwd) | images / s |")
     print("|---|---|---|---|")
+    per_image = {}
     for name in list_models(args.pattern):
-        t = step_time(name, args.batch, args.steps, device)
-        print(f"| `{name}` | {get_model_info(name).input_size} | {t * 1e3:,.0f} | "
+        t = step_time(name, args.batch, args.steps, device, args.size)
+        per_image[name] = t / args.batch
+        print(f"| `{name}` | {args.size or get_model_info(name).input_size} | {t * 1e3:,.0f} | "
               f"{args.batch / t:,.0f} |", flush=True)
     print(f"\nload average at the end: {_load()}")
+    if args.write_cost_table:
+        table = {"measured_by": "python bench/model_step_time.py " + " ".join(os.sys.argv[1:]),
+                 "device": where, "threads": torch.get_num_threads(), "batch": args.batch,
+                 "input_px": args.size, "load_average_at_end": _load(),
+                 "seconds_per_train_image": {k: round(v, 6) for k, v in per_image.items()}}
+        COST_TABLE.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {COST_TABLE}")
 
 
 def _load() -> str:

@@ -2,26 +2,52 @@
 
 The quick profile runs the whole catalogue (~55 runs) on two CPU cores, so every run is
 cut by its cost, never by a hand-picked exception: each study gets the same compute,
-``study_gflop``, split evenly over the study's (experiment, seed) runs; a run's share
-becomes images through the model's measured forward GFLOPs per image at its input size
-(a training image costs 3 forward passes: forward + backward). A cheap run keeps its
-whole schedule, a costly one is cut down to ``min_train_images``; a model costlier than
-``max_gflop_per_image`` first trains at half the input size (not below ``min_input_px``).
+``study_seconds``, split evenly over the study's (experiment, seed) runs; a run's share
+becomes images through the model's measured CPU cost per training image at its input
+size. A cheap run keeps its whole schedule, a costly one is cut down to
+``min_train_images``; a model costlier than ``max_gflop_per_image`` first trains at half
+the input size (not below ``min_input_px``).
 
-Everything here is a pure function of numbers, so the same params give the same budget on
-every machine (the budget is recorded in each run's run.json and in its resume
-fingerprint).
+The cost per image comes from ``models/cpu_cost.json``, measured by
+``bench/model_step_time.py --size 32 --write-cost-table`` (seconds per forward+backward
+image at 32 px on one CPU thread, scaled by pixel count for other sizes): FLOPs misjudge
+CPU time, depthwise and attention models being several times slower per FLOP than plain
+convolutions. A model missing from the table is priced by its FLOPs at
+``fallback_gflops_per_second``. An evaluated image costs a third of a trained one.
+
+Everything here is a pure function of numbers and a committed table, so the same params
+give the same budget on every machine (it is recorded in each run's run.json and in its
+resume fingerprint); a faster machine just finishes sooner.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
 
 from cifarlab.config import BudgetConfig
 
 TRAIN_COST = 3.0  # forward + backward of one training image, in forward passes
+COST_TABLE = Path(__file__).with_name("models") / "cpu_cost.json"
+TABLE_PX = 32  # the table's input size
+
+
+@lru_cache(maxsize=1)
+def cost_table() -> dict[str, float]:
+    """Measured seconds per training image at 32 px, by model name."""
+    return dict(json.loads(COST_TABLE.read_text())["seconds_per_train_image"])
+
+
+def seconds_per_train_image(model: str, input_px: int, gflops_per_image: float, budget: BudgetConfig) -> float:
+    """What one training image of ``model`` at ``input_px`` costs, in table seconds."""
+    table = cost_table()
+    if model in table:
+        return table[model] * (input_px / TABLE_PX) ** 2
+    return TRAIN_COST * gflops_per_image / budget.fallback_gflops_per_second
 
 
 @dataclass(frozen=True)
@@ -34,17 +60,18 @@ class RunBudget:
     train_batches_per_epoch: int | None
     val_images: int | None
     test_images: int | None
-    run_gflop: float | None
+    run_seconds: float | None  # the run's share of its study, in table seconds
+    seconds_per_train_image: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def planned_gflop(self, epochs: int, train_size: int, val_size: int, test_size: int) -> float:
-        """Forward GFLOPs this budget lets the run spend (train, validation, test)."""
+    def planned_seconds(self, epochs: int, train_size: int, val_size: int, test_size: int) -> float:
+        """Table seconds this budget lets the run spend (train, validation, test)."""
         batches = self.train_batches_per_epoch or train_size // self.batch_size
-        train = TRAIN_COST * epochs * batches * self.batch_size
         evals = epochs * (self.val_images or val_size) + (self.test_images or test_size)
-        return self.gflops_per_image * (train + evals)
+        cost = self.seconds_per_train_image or 0.0
+        return cost * (epochs * batches * self.batch_size + evals / TRAIN_COST)
 
 
 def choose_input_px(native_px: int, gflops_at: Callable[[int], float | None],
@@ -64,27 +91,27 @@ def choose_input_px(native_px: int, gflops_at: Callable[[int], float | None],
     return px
 
 
-def plan_run(gflops_per_image: float, *, input_px: int, batch_size: int, epochs: int,
-             train_size: int, val_size: int, test_size: int, runs_in_study: int,
+def plan_run(seconds_per_image: float, *, gflops_per_image: float, input_px: int, batch_size: int,
+             epochs: int, train_size: int, val_size: int, test_size: int, runs_in_study: int,
              budget: BudgetConfig | None) -> RunBudget:
     """The run's share of its study's budget, as images per epoch and per evaluation.
 
-    Training gets ``1 - eval_share`` of the share: ``train_images = share / (3 * GFLOPs)``
-    over all epochs, at least ``min_train_images`` and at most the full schedule, rounded
-    to whole batches per epoch (at least one). Validation (every epoch) and test split
+    Training gets ``1 - eval_share`` of the share: ``share / seconds per image`` over all
+    epochs, at least ``min_train_images`` and at most the full schedule, rounded to whole
+    batches per epoch (at least one). Validation (every epoch) and test split
     ``eval_share`` evenly, each at least ``min_eval_images``.
     """
     if budget is None:
         return RunBudget(input_px, gflops_per_image, batch_size, None, None, None, None)
-    share = budget.study_gflop / max(1, runs_in_study)
-    cost = max(gflops_per_image, 1e-9)
+    share = budget.study_seconds / max(1, runs_in_study)
+    cost = max(seconds_per_image, 1e-12)
     full_batches = max(1, train_size // batch_size)
-    wanted = max(budget.min_train_images, (1.0 - budget.eval_share) * share / (TRAIN_COST * cost))
+    wanted = max(budget.min_train_images, (1.0 - budget.eval_share) * share / cost)
     batches = min(full_batches, max(1, math.ceil(wanted / (epochs * batch_size))))
     eval_share = budget.eval_share * share / 2.0
 
     def eval_images(size: int, passes: int) -> int:
-        return int(min(size, max(budget.min_eval_images, eval_share / (passes * cost))))
+        return int(min(size, max(budget.min_eval_images, eval_share * TRAIN_COST / (passes * cost))))
 
     return RunBudget(
         input_px=input_px,
@@ -93,5 +120,6 @@ def plan_run(gflops_per_image: float, *, input_px: int, batch_size: int, epochs:
         train_batches_per_epoch=None if batches >= full_batches else batches,
         val_images=eval_images(val_size, epochs),
         test_images=eval_images(test_size, 1),
-        run_gflop=share,
+        run_seconds=share,
+        seconds_per_train_image=seconds_per_image,
     )

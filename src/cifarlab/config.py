@@ -111,7 +111,7 @@ class StudyConfig:
 class BudgetConfig:
     """A profile's cost-aware cap on each run's compute (see cifarlab.budget)."""
 
-    study_gflop: float  # forward+backward and evaluation GFLOPs per study, split over its runs
+    study_seconds: float  # training and evaluation per study (cost-table seconds), split over its runs
     eval_share: float = 0.15
     min_train_images: int = 1024
     min_eval_images: int = 256
@@ -120,6 +120,7 @@ class BudgetConfig:
     max_input_px: int | None = None
     max_batch_size: int | None = None
     latency_batch: int | None = None
+    fallback_gflops_per_second: float = 40.0  # prices a model missing from models/cpu_cost.json
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def workspace(tmp_path_factory):
                       train_subset=480, max_epochs=2)
     budget = raw["profiles"]["quick"].get("budget")
     if budget is not None:  # cut cnn4 to 640 training images over its 2 epochs: 10 of 15 batches
-        budget.update(study_gflop=1e-6, min_train_images=640)
+        budget.update(study_seconds=1e-6, min_train_images=640)
     (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     old_cwd, old_threads = Path.cwd(), torch.get_num_threads()
     os.chdir(root)

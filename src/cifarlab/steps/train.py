@@ -110,7 +110,7 @@ def split_part(exp: ExperimentConfig, part: str, k: int | None, seed: int):
 
 def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
     """The run's input size and compute budget (cifarlab.budget), measured on its model."""
-    from cifarlab.budget import choose_input_px, plan_run
+    from cifarlab.budget import choose_input_px, plan_run, seconds_per_train_image
     from cifarlab.steps._model import gflops_at
 
     budget, n = cfg.profile.budget, meta["num_classes"]
@@ -126,7 +126,9 @@ def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
 
     px = choose_input_px(exp.recipe.resize or meta["image_size"], cost, budget)
     sizes = meta["sizes"]
-    return plan_run(cost(px), input_px=px, batch_size=exp.recipe.batch_size,
+    gflops = cost(px)
+    seconds = seconds_per_train_image(exp.model, px, gflops, budget) if budget else 0.0
+    return plan_run(seconds, gflops_per_image=gflops, input_px=px, batch_size=exp.recipe.batch_size,
                     epochs=exp.recipe.max_epochs, train_size=sizes["train"], val_size=sizes["val"],
                     test_size=sizes["test"], runs_in_study=cfg.runs_in_study(exp.study), budget=budget)
 
