@@ -85,3 +85,13 @@ def test_the_quick_profile_declares_its_budget():
     assert load_config(REPO / "params.yaml", "full").profile.budget is None
     with pytest.raises(TypeError):
         BudgetConfig()  # study_seconds is required
+
+
+def test_a_cut_run_takes_smaller_batches_to_make_enough_steps():
+    steps = BudgetConfig(**{**B.__dict__, "min_steps_per_epoch": 8, "min_batch_size": 16})
+    floor = _plan(0.3, 15, steps)  # 512 images over 5 epochs: one batch of 128 an epoch without the rule
+    assert (floor.batch_size, floor.train_batches_per_epoch) == (16, 8)
+    mid = _plan(0.004, 28, steps)
+    assert mid.batch_size * mid.train_batches_per_epoch <= 3 * 128 and mid.train_batches_per_epoch >= 8
+    roomy = _plan(CNN4, 1, steps)  # enough batches already: the recipe's batch stays
+    assert roomy.batch_size == 128

@@ -108,6 +108,7 @@ def plan_run(seconds_per_image: float, *, gflops_per_image: float, input_px: int
     full_batches = max(1, train_size // batch_size)
     wanted = max(budget.min_train_images, (1.0 - budget.eval_share) * share / cost)
     batches = min(full_batches, max(1, math.ceil(wanted / (epochs * batch_size))))
+    batch_size, batches = _enough_steps(batch_size, batches, full_batches, budget)
     eval_share = budget.eval_share * share / 2.0
 
     def eval_images(size: int, passes: int) -> int:
@@ -117,9 +118,21 @@ def plan_run(seconds_per_image: float, *, gflops_per_image: float, input_px: int
         input_px=input_px,
         gflops_per_image=gflops_per_image,
         batch_size=batch_size,
-        train_batches_per_epoch=None if batches >= full_batches else batches,
+        train_batches_per_epoch=None if batches >= train_size // batch_size else batches,
         val_images=eval_images(val_size, epochs),
         test_images=eval_images(test_size, 1),
         run_seconds=share,
         seconds_per_train_image=seconds_per_image,
     )
+
+
+def _enough_steps(batch_size: int, batches: int, full_batches: int, budget: BudgetConfig) -> tuple[int, int]:
+    """(batch size, batches per epoch): a run cut below ``min_steps_per_epoch`` steps takes
+    its images in smaller batches (not below ``min_batch_size``), so a few hundred images
+    still make a few dozen optimizer steps instead of five."""
+    want = budget.min_steps_per_epoch
+    if not want or batches >= full_batches or batches >= want:
+        return batch_size, batches
+    images = batches * batch_size
+    smaller = max(budget.min_batch_size, min(batch_size, images // want))
+    return smaller, max(1, images // smaller)

@@ -121,6 +121,8 @@ class BudgetConfig:
     max_batch_size: int | None = None
     latency_batch: int | None = None
     fallback_gflops_per_second: float = 40.0  # prices a model missing from models/cpu_cost.json
+    min_steps_per_epoch: int = 0  # a cut run takes smaller batches to make this many steps
+    min_batch_size: int = 16
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def apply_budget(cfg: Config, exp: ExperimentConfig, w: Workload) -> Workload:
     meta = {"num_classes": w.num_classes, "image_size": w.image_size,
             "sizes": {"train": w.train_images, "val": w.val_images, "test": w.test_images}}
     b = plan_budget(cfg, exp, meta)
-    return dataclasses.replace(w, input_size=b.input_px, train_batches_cap=b.train_batches_per_epoch,
+    return dataclasses.replace(w, input_size=b.input_px, batch_size=b.batch_size,
+                               train_batches_cap=b.train_batches_per_epoch,
                                val_images=b.val_images or w.val_images,
                                test_images=b.test_images or w.test_images)

@@ -57,7 +57,8 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
 
 
 def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bool, seed: int,
-                num_classes: int, world: tuple[int, int] = (0, 1), resize: int | None = None):
+                num_classes: int, world: tuple[int, int] = (0, 1), resize: int | None = None,
+                batch_size: int | None = None):
     """The recipe's input pipeline over given uint8 images (the planner times it on these)."""
     from cifarlab.data.augment import build_augment, build_mix
     from cifarlab.data.loader import DeviceLoader
@@ -66,7 +67,7 @@ def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bo
     return DeviceLoader(
         images,
         labels,
-        r.batch_size if train else r.eval_batch_size,
+        (batch_size or r.batch_size) if train else r.eval_batch_size,
         train=train,
         augment=build_augment(list(r.augment)) if train and r.augment else None,
         normalize=exp.normalize_stats,
@@ -160,7 +161,8 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
         model = ddp.convert_sync_batchnorm(model, device, f"recipes.{exp.recipe.name}.sync_batchnorm")
     world = (ddp.rank(), ddp.world_size())  # DDP: this rank's share of each batch
     train_loader = loader_over(exp, *_tensors(exp, "train", None, seed), device, train=True, seed=seed,
-                               num_classes=meta["num_classes"], resize=resize, world=world)
+                               num_classes=meta["num_classes"], resize=resize, world=world,
+                               batch_size=budget.batch_size)
     if budget.train_batches_per_epoch is not None:
         train_loader = BudgetedLoader(train_loader, budget.train_batches_per_epoch)
     val_loader = loader_over(exp, *_tensors(exp, "val", budget.val_images, cfg.split.seed), device,
