@@ -21,7 +21,7 @@ def test_killed_training_resumes_under_snakemake(tmp_path):
                          train_subset=2500, max_epochs=3)
     work = copy_workflow(tmp_path / "repo", params)
     run_tool(["snakemake", "--cores", "1", "data/split"], work)
-    state = work / "results/state/cnn4/state.pt"
+    state = work / "results/state/cnn4/seed_0/run/state.pt"
     proc = subprocess.Popen(
         [str(BIN / "python"), "workflow/scripts/train.py", "--experiment", "cnn4", "--profile", "quick"],
         cwd=work, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -32,10 +32,10 @@ def test_killed_training_resumes_under_snakemake(tmp_path):
     assert state.exists(), "no resume state after the first epoch"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (work / "results/runs/cnn4/train.json").exists()
+    assert not (work / "results/runs/cnn4/train").exists()  # no half-written output
 
-    run_tool(["snakemake", "--cores", "1", "results/runs/cnn4/train.json"], work)
-    summary = json.loads((work / "results/runs/cnn4/train.json").read_text())
+    run_tool(["snakemake", "--cores", "1", "results/runs/cnn4/train"], work)
+    summary = json.loads((work / "results/runs/cnn4/train/seed_0/train.json").read_text())
     assert summary["resumed_from_epoch"] >= 1
     assert summary["epochs_run"] == 3
     assert not state.exists()  # a finished run leaves no state to resume into
