@@ -33,6 +33,11 @@ def tv_efficientnet_b2(num_classes: int, *, pretrained: Pretrained = False) -> T
     # Built by torchvision's own builder (its width/depth multipliers), then given the
     # zoo's interface: TVEfficientNet adds methods only, no state.
     model.__class__ = TVEfficientNet
+    # The new head as fine-tuning code makes it, nn.Linear(1408, k) with PyTorch's default
+    # init: torchvision's builder draws it from U(+-1/sqrt(k)), 12x larger at k = 10, and
+    # its logits then start far from uniform (training loss 4-6 instead of ln 10).
+    head = model.classifier[-1]
+    model.classifier[-1] = nn.Linear(head.in_features, head.out_features)
     return load_pretrained(model, pretrained, EfficientNet_B2_Weights.IMAGENET1K_V1,
                            skip=("classifier.",))
 
