@@ -24,3 +24,13 @@ wildcard_constraints:
 def step_params(step, exp=None):
     """Hash of the params a step reads: a change reruns exactly the affected jobs."""
     return dag.params_hash(dag.param_values(step, config, exp))
+
+
+def train_gpus(wc):
+    """GPUs one training job takes: the experiment's `gpus` (DDP) on CUDA profiles."""
+    return CFG.experiment(wc.exp).gpus if GPUS_PER_TRAIN_JOB else 0
+
+
+def slurm_resources(rule):
+    """cpus_per_task, mem_mb, runtime for a SLURM job of ``rule`` (params.yaml: slurm)."""
+    return CFG.slurm[rule].resources() if rule in CFG.slurm else {}

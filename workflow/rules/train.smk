@@ -1,13 +1,3 @@
-def train_gpus(wc):
-    """GPUs one training job takes: the experiment's `gpus` (DDP) on CUDA profiles."""
-    return CFG.experiment(wc.exp).gpus if GPUS_PER_TRAIN_JOB else 0
-
-
-def slurm_resources(rule):
-    """cpus_per_task, mem_mb, runtime for a SLURM job of ``rule`` (params.yaml: slurm)."""
-    return CFG.slurm[rule].resources() if rule in CFG.slurm else {}
-
-
 rule train:
     input:
         dag.SPLIT_DIR,
