@@ -132,17 +132,16 @@ def contradictions(claims: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str],
     return {k: v for k, v in seen.items() if max(v) - min(v) > tolerance[k] + 1e-9}
 
 
-def verdict(measured: float | None, std: float | None, tolerance: float | None, reasons: list[str],
-            unreliable: str | None, why_not_run: str) -> tuple[str, str, float | None]:
-    """(verdict, reason, delta) for one claim; ``delta`` is measured - claimed (set by the
-    caller through ``measured``/``tolerance``: here only the decision)."""
+def verdict(measured: float | None, reasons: list[str], unreliable: str | None,
+            why_not_run: str) -> tuple[str, str] | None:
+    """(verdict, reason) when the claim cannot be judged on its delta, else None."""
     if measured is None:
-        return "not run", why_not_run, None
+        return "not run", why_not_run
     if unreliable:
-        return "claim unreliable", unreliable, None
+        return "claim unreliable", unreliable
     if reasons:
-        return "not comparable", "; ".join(reasons), None
-    return "", "", max(float(tolerance or 0.0), 2.0 * float(std or 0.0))
+        return "not comparable", "; ".join(reasons)
+    return None
 
 
 def _score_claim(claim: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]],
@@ -158,9 +157,12 @@ def _score_claim(claim: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
         "the document marks it simulated (s)" if claim.get("simulated") else "",
         f"the document gives {', '.join(f'{v:g}' for v in others)} for it in different places" if others else "",
         claim.get("unreliable") or "") if x)
-    decided, reason, allowed = verdict(measured, std, claim.get("tolerance"), reasons, unreliable, why_not)
+    judged = verdict(measured, reasons, unreliable, why_not)
     delta = None if measured is None else measured - claimed
-    if not decided:
+    if judged:
+        decided, reason = judged
+    else:
+        allowed = max(float(claim.get("tolerance") or 0.0), 2.0 * float(std or 0.0))
         decided = "reproduced" if abs(delta) <= allowed + 1e-9 else "not reproduced"
         reason = f"|delta| {abs(delta):.3g} {'<=' if decided == 'reproduced' else '>'} {allowed:.3g} " \
                  f"(max of tolerance and 2 std over {n_seeds} seed{'s' if n_seeds != 1 else ''})"
