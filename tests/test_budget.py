@@ -95,3 +95,55 @@ def test_a_cut_run_takes_smaller_batches_to_make_enough_steps():
     assert mid.batch_size * mid.train_batches_per_epoch <= 3 * 128 and mid.train_batches_per_epoch >= 8
     roomy = _plan(CNN4, 1, steps)  # enough batches already: the recipe's batch stays
     assert roomy.batch_size == 128
+
+
+def test_learning_rates_follow_the_batch_the_budget_leaves():
+    from cifarlab.budget import lr_scale
+
+    assert lr_scale("sqrt", 16, 1024) == pytest.approx(0.125)  # s002: 0.1 -> 0.0125
+    assert lr_scale("linear", 32, 256) == pytest.approx(0.125)
+    assert lr_scale("none", 16, 1024) == 1.0
+    assert lr_scale("sqrt", 128, 128) == 1.0  # a run trained at its declared batch keeps its lr
+    assert lr_scale("sqrt", 16, None) == 1.0
+
+
+def test_scaled_settings_scale_every_phase():
+    from cifarlab.steps.train import scaled_lr
+    from cifarlab.train import Phase, TrainSettings
+
+    phases = (Phase("head", 1, "head", 1e-3, "constant"), Phase("finetune", 4, "all", 1e-4))
+    settings = TrainSettings(optimizer="adamw", lr=1e-3, max_epochs=5, phases=phases)
+    half = scaled_lr(settings, 0.5)
+    assert half.lr == pytest.approx(5e-4)
+    assert [p.lr for p in half.phases] == pytest.approx([5e-4, 5e-5])
+    assert scaled_lr(settings, 1.0) is settings
+
+
+def test_an_ablation_trains_on_its_base_budget_and_a_grid_keeps_its_batch_ratios():
+    from cifarlab.budget import ablation_plan
+
+    base = _plan(0.0183, 15, batch_size=128)  # dla34 (declared 256, capped to 128)
+    assert base.train_batches_per_epoch is not None
+    per_epoch = base.batch_size * base.train_batches_per_epoch
+    kw = dict(input_px=32, gflops_per_image=0.03, seconds_per_image=0.0183, train_size=20000)
+    cells = {b: ablation_plan(base, base_batch=256, batch=b, **kw) for b in (64, 128, 256)}
+    assert cells[256].batch_size == base.batch_size
+    assert cells[128].batch_size * 2 == cells[256].batch_size == cells[64].batch_size * 4
+    for cell in cells.values():  # the same images an epoch, and the same evaluation sets
+        assert cell.batch_size * cell.train_batches_per_epoch == per_epoch
+        assert (cell.val_images, cell.test_images, cell.run_seconds) == (base.val_images, base.test_images,
+                                                                        base.run_seconds)
+    same = ablation_plan(base, base_batch=256, batch=256, **{**kw, "input_px": 16})
+    assert (same.batch_size, same.train_batches_per_epoch, same.input_px) == (base.batch_size,
+                                                                              base.train_batches_per_epoch, 16)
+
+
+def test_the_quick_dla34_grid_keeps_its_shape():
+    quick = load_config(REPO / "params.yaml", "quick")
+    epochs = {n: quick.experiment(n).recipe.max_epochs for n in quick.experiments if n.startswith("dla34")}
+    assert {epochs["dla34_b64_e20"], epochs["dla34_b64_e50"], epochs["dla34_b64_e100"]} == {1, 3, 5}
+    assert epochs["dla34"] == epochs["dla34_b128_e100"] == quick.profile.max_epochs
+    full = load_config(REPO / "params.yaml", "full")
+    assert full.experiment("dla34_b64_e20").recipe.max_epochs == 20  # no cap, no scaling
+    # an ablation that keeps its base's epochs keeps the profile's cap
+    assert quick.experiment("efficientnet_b2_no_resize").recipe.max_epochs == quick.profile.max_epochs

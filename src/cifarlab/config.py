@@ -9,222 +9,37 @@ This module must stay torch-free: Snakemake imports it while building the DAG.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import jsonschema
 import yaml
 
-from cifarlab.catalogue import run_recipe, run_seeds, select
-from cifarlab.errors import CifarlabError
+from cifarlab.catalogue import run_recipe, run_seeds
+from cifarlab.config_types import (  # noqa: F401  (re-exported: steps import them from here)
+    IMAGENET_STATS,
+    DETERMINISTIC_OPS,
+    ConfigError,
+    DatasetConfig,
+    OptimizerConfig,
+    ScheduleConfig,
+    EarlyStoppingConfig,
+    PhaseConfig,
+    RecipeConfig,
+    StudyConfig,
+    BudgetConfig,
+    ProfileConfig,
+    SplitConfig,
+    ExperimentConfig,
+    SlurmResources,
+    Config,
+)
 from cifarlab.names import check_param_names
 from cifarlab.yamlio import load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
-IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-
-
-DETERMINISTIC_OPS = ("normalize", "resize")
-
-
-class ConfigError(CifarlabError, ValueError):
-    """A params.yaml problem; the message names the file and the offending key."""
-
-
-@dataclass(frozen=True)
-class DatasetConfig:
-    name: str
-    kind: str
-    url: str | None  # None: never downloaded (an imagefolder given by `local`)
-    md5: str | None
-    files: Mapping[str, Mapping[str, str]] | None
-    local: str | None
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-    image_size: int | None = None  # imagefolder: square size images are resized to at split
-
-
-@dataclass(frozen=True)
-class OptimizerConfig:
-    name: str
-    lr: float
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    nesterov: bool = False
-
-
-@dataclass(frozen=True)
-class ScheduleConfig:
-    name: str
-    t_max: int | None = None  # epochs; None = the run's max_epochs
-    warmup_epochs: int = 0
-    eta_min: float = 0.0
-
-
-@dataclass(frozen=True)
-class EarlyStoppingConfig:
-    monitor: str
-    mode: str
-    patience: int | None  # None = off
-    min_delta: float = 0.0
-
-
-@dataclass(frozen=True)
-class PhaseConfig:
-    name: str
-    epochs: int
-    trainable: str  # "head" | "all"
-    lr: float
-    schedule: str = "cosine"
-
-
-@dataclass(frozen=True)
-class RecipeConfig:
-    name: str
-    batch_size: int
-    max_epochs: int
-    optimizer: OptimizerConfig
-    schedule: ScheduleConfig
-    early_stopping: EarlyStoppingConfig
-    normalize: str | tuple[tuple[float, ...], tuple[float, ...]]
-    eval_batch_size: int = 256
-    label_smoothing: float = 0.0
-    grad_clip: float | None = None
-    resize: int | None = None
-    augment: tuple[Mapping[str, Any], ...] = ()
-    mix: Mapping[str, float] | None = None
-    phases: tuple[PhaseConfig, ...] | None = None
-    sync_batchnorm: bool = False  # BatchNorm statistics over all ranks when gpus > 1
-
-
-@dataclass(frozen=True)
-class StudyConfig:
-    name: str
-    seeds: tuple[int, ...]
-    title: str = ""
-    document: str = ""
-
-
-@dataclass(frozen=True)
-class BudgetConfig:
-    """A profile's cost-aware cap on each run's compute (see cifarlab.budget)."""
-
-    study_seconds: float  # training and evaluation per study (cost-table seconds), split over its runs
-    eval_share: float = 0.15
-    min_train_images: int = 1024
-    min_eval_images: int = 256
-    max_gflop_per_image: float | None = None
-    min_input_px: int = 16
-    max_input_px: int | None = None
-    max_batch_size: int | None = None
-    latency_batch: int | None = None
-    fallback_gflops_per_second: float = 40.0  # prices a model missing from models/cpu_cost.json
-    min_steps_per_epoch: int = 0  # a cut run takes smaller batches to make this many steps
-    min_batch_size: int = 16
-
-
-@dataclass(frozen=True)
-class ProfileConfig:
-    name: str
-    device: str
-    dataset: str | None = None
-    train_subset: int | None = None
-    val_subset: int | None = None
-    test_subset: int | None = None
-    max_epochs: int | None = None
-    amp: bool = False
-    channels_last: bool = False
-    progress: bool = True
-    latency_repeats: int = 20
-    augment: bool = True  # False: train without the recipes' random augmentation
-    description: str = ""
-    seeds: int | None = None  # the first n of each study's seeds; None = all
-    extra_seeds: Mapping[str, int] = field(default_factory=dict)
-    pretrained_missing: str = "error"  # "error" | "random" (random init, marked in the report)
-    bn_recalibration_batches: int = 0  # see cifarlab.train.settings.TrainSettings
-    budget: BudgetConfig | None = None
-
-
-@dataclass(frozen=True)
-class SplitConfig:
-    val_fraction: float
-    seed: int
-
-
-@dataclass(frozen=True)
-class ExperimentConfig:
-    """One trained model, with the profile already applied to its dataset and recipe."""
-
-    name: str
-    study: str
-    model: str
-    model_args: Mapping[str, Any]
-    dataset: DatasetConfig  # effective dataset (the profile may substitute one)
-    declared_dataset: str  # the dataset the study itself used
-    recipe: RecipeConfig  # effective recipe (the profile may cap epochs)
-    seed: int = 0  # the first of ``seeds``
-    description: str = ""
-    seeds: tuple[int, ...] = (0,)  # every seed this profile trains the experiment with
-    ablation_of: str | None = None
-    gpus: int = 1  # > 1: one DDP process per GPU under torchrun
-
-    @property
-    def normalize_stats(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        spec = self.recipe.normalize
-        if spec == "dataset":
-            return self.dataset.mean, self.dataset.std
-        if spec == "imagenet":
-            return IMAGENET_STATS
-        return spec  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class SlurmResources:
-    """What a rule's SLURM job asks for (``params.yaml: slurm.<rule>``)."""
-
-    cpus: int
-    mem_mb: int
-    runtime: int  # minutes
-
-    def resources(self) -> dict[str, int]:
-        """As snakemake-executor-plugin-slurm's resource names."""
-        return {"cpus_per_task": self.cpus, "mem_mb": self.mem_mb, "runtime": self.runtime}
-
-
-@dataclass(frozen=True)
-class Config:
-    profile: ProfileConfig
-    split: SplitConfig
-    datasets: Mapping[str, DatasetConfig]
-    recipes: Mapping[str, RecipeConfig]
-    experiments: Mapping[str, ExperimentConfig]
-    raw: Mapping[str, Any] = field(repr=False)
-    studies: Mapping[str, StudyConfig] = field(default_factory=dict)  # the validated mapping, for params hashing
-    slurm: Mapping[str, "SlurmResources"] = field(default_factory=dict)  # by rule name
-
-    def experiment(self, name: str) -> ExperimentConfig:
-        try:
-            return self.experiments[name]
-        except KeyError:
-            raise ConfigError(
-                f"experiments.{name}: no such experiment; known: {', '.join(self.experiments)}"
-            ) from None
-
-    @property
-    def active_datasets(self) -> list[str]:
-        """Datasets the active profile's experiments train on, in a stable order."""
-        return sorted({e.dataset.name for e in self.experiments.values()})
-
-    def select(self, only: str | Sequence[str] | None) -> "Config":
-        """This config with only the experiments ``only`` picks (see cifarlab.catalogue.select)."""
-        names = select(self.experiments, {n: e.study for n, e in self.experiments.items()}, only)
-        return replace(self, experiments={n: self.experiments[n] for n in names})
-
-    def runs_in_study(self, study: str) -> int:
-        """(experiment, seed) runs the active profile trains in ``study`` (budget shares)."""
-        return sum(len(e.seeds) for e in self.experiments.values() if e.study == study)
 
 
 def load_schema() -> dict:
@@ -270,18 +85,20 @@ def _check_references(raw: Mapping[str, Any], source: str) -> None:
                 )
 
 
-def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> RecipeConfig:
+def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap: int | None = None) -> RecipeConfig:
     r = copy.deepcopy(dict(raw))
     max_epochs = r["max_epochs"]
     schedule = dict(r["schedule"])
-    if profile.max_epochs is not None and profile.max_epochs < max_epochs:
+    epoch_cap = profile.max_epochs if epoch_cap is None else epoch_cap
+    if epoch_cap is not None and epoch_cap < max_epochs:
         # Under a budget the cosine schedule is compressed to the budget, so the short run
         # still anneals to eta_min instead of stopping at the top of the curve.
-        max_epochs = profile.max_epochs
+        max_epochs = epoch_cap
         schedule["t_max"] = None
         schedule["warmup_epochs"] = min(schedule.get("warmup_epochs", 0), max_epochs - 1)
         if r.get("phases"):
             r["phases"] = _compress_phases(r["phases"], r["max_epochs"], max_epochs)
+    declared_batch = r["batch_size"]
     batch_cap = profile.budget.max_batch_size if profile.budget else None
     if batch_cap is not None:
         r["batch_size"] = min(r["batch_size"], batch_cap)
@@ -311,6 +128,7 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig) -> Recipe
         mix=mix,
         phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
         sync_batchnorm=r.get("sync_batchnorm", False),
+        declared_batch_size=declared_batch,
     )
 
 
@@ -338,13 +156,29 @@ def _experiment(name: str, e: Mapping[str, Any], raw: Mapping[str, Any], profile
         model_args=dict(e.get("model_args") or {}),
         dataset=datasets[profile.dataset or e["dataset"]],
         declared_dataset=e["dataset"],
-        recipe=_recipe(e["recipe"], run_recipe(raw["recipes"][e["recipe"]], e), profile),
+        recipe=_recipe(e["recipe"], run_recipe(raw["recipes"][e["recipe"]], e), profile,
+                       epoch_cap=_epoch_cap(e, raw, profile)),
         seed=seeds[0],
         seeds=seeds,
         description=e.get("description", ""),
         ablation_of=e.get("ablation_of"),
         gpus=e.get("gpus", 1),
     )
+
+
+def _epoch_cap(e: Mapping[str, Any], raw: Mapping[str, Any], profile: ProfileConfig) -> int | None:
+    """The profile's epoch cap for one run. An ablation that declares other epochs than its
+    base (the DLA-34 grid's 20/50/100) is capped in proportion to the base, so under a
+    5-epoch cap the grid trains 1/3/5 epochs instead of three equal 5-epoch runs."""
+    cap, base_name = profile.max_epochs, e.get("ablation_of")
+    if cap is None or not base_name:
+        return cap
+    base_entry = raw["experiments"][base_name]
+    own = run_recipe(raw["recipes"][e["recipe"]], e)["max_epochs"]
+    base = run_recipe(raw["recipes"][base_entry["recipe"]], base_entry)["max_epochs"]
+    if own == base or base <= cap:
+        return cap
+    return max(1, min(cap, math.ceil(own * cap / base)))
 
 
 def build_config(raw: Mapping[str, Any], source: str = "params.yaml") -> Config:

@@ -47,3 +47,28 @@ def test_every_model_has_provenance() -> None:
         assert info.study in {"s000", "s001", "s002", "s003", "s004"}, name
         assert info.source, name
         assert info.family, name
+
+
+def test_family_index_matches_what_the_families_register() -> None:
+    # get_model_info imports only the family models/index.py names: a model missing from
+    # the index (or filed under the wrong family) would load the whole zoo or not at all.
+    from cifarlab.models.index import FAMILY_MODULES
+
+    list_models()  # every family imported
+    registered = {name: info.factory.__module__.rsplit(".", 1)[1]
+                  for name, info in _REGISTRY.items() if not name.startswith("_test")}
+    missing = {n: m for n, m in registered.items() if FAMILY_MODULES.get(n) != m}
+    assert not missing, f"add to cifarlab/models/index.py FAMILY_MODULES: {missing}"
+    stale = set(FAMILY_MODULES) - set(registered)
+    assert not stale, f"remove from cifarlab/models/index.py FAMILY_MODULES: {sorted(stale)}"
+
+
+def test_building_a_plain_model_loads_no_other_family() -> None:
+    # A fresh interpreter: in this one other tests may have imported timm already.
+    import subprocess
+    import sys
+
+    code = ("import sys; from cifarlab.models import get_model; get_model('resnet_20', 10); "
+            "print(sorted(m for m in ('timm', 'torchvision') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

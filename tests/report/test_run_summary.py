@@ -41,3 +41,27 @@ def test_epoch_line_and_no_bar_without_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", Tty())
     assert not progress_bar(10, "epoch 1/1", True).disable
     assert progress_bar(10, "epoch 1/1", False).disable
+
+
+def test_chance_p_is_a_binomial_tail_and_pools_seeds():
+    import math
+
+    from cifarlab.analysis.chance import chance_p
+
+    assert chance_p(0.125, 128, 10) > 0.1  # 16 of 128 at 10 classes: luck
+    assert chance_p(0.20, 128, 10) < 0.001
+    assert chance_p(0.125, 128, 10, n_seeds=8) < chance_p(0.125, 128, 10)  # more evidence
+    assert chance_p(0.012, 1000, 100) > 0.1 and chance_p(0.05, 1000, 100) < 1e-6
+    assert math.isnan(chance_p(float("nan"), 128, 10))
+
+
+def test_summary_names_the_experiments_not_above_chance(tmp_path):
+    from cifarlab.analysis.tables import aggregate
+
+    records = [{"experiment": "good", "study": "s000", "top1": 0.6, "n_test": 128, "num_classes": 10},
+               {"experiment": "luck", "study": "s001", "top1": 0.125, "n_test": 128, "num_classes": 10}]
+    table = tmp_path / "experiments.csv"
+    aggregate(records).assign(profile="quick").to_csv(table, index=False)
+    lines = summary_lines(table, tmp_path / "index.html", None)
+    assert "  above chance (one-sided binomial p < 0.01): 1 of 2" in lines
+    assert any(line.startswith("    not: luck 12.50% on 128 test images") for line in lines)

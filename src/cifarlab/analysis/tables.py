@@ -13,6 +13,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cifarlab.analysis.chance import chance_p
+
 # Column order of experiments.csv; a record's other keys follow these, in sorted order.
 EXPERIMENT_COLUMNS = (
     "rank", "experiment", "study", "model", "dataset", "declared_dataset", "recipe", "profile",
@@ -90,6 +92,8 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame([_summarise(g) for _, g in runs.groupby("experiment", sort=False)])
     df["params_m"] = df["params"] / 1e6
     df["param_efficiency"] = df["top1"] * 100.0 / df["params_m"]
+    if {"n_test", "num_classes"} <= set(df.columns):  # cifarlab.analysis.chance
+        df["chance_p"] = [chance_p(r.top1, r.n_test, r.num_classes, r.n_seeds) for r in df.itertuples()]
     df = df.sort_values(["top1", "experiment"], ascending=[False, True], na_position="last")
     df["rank"] = np.arange(1, len(df) + 1)
     extra = sorted(c for c in df.columns if c not in EXPERIMENT_COLUMNS)

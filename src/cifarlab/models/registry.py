@@ -8,10 +8,13 @@ params.yaml fails before any job runs.
 from __future__ import annotations
 
 import fnmatch
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from torch import nn
+
+from cifarlab.models.index import FAMILY_MODULES
 
 ModelFactory = Callable[..., nn.Module]
 
@@ -75,13 +78,24 @@ def register_model(
 
 
 def _ensure_loaded() -> None:
-    # Importing the families package registers every model exactly once.
-    from cifarlab.models import families  # noqa: F401
+    """Import every family (each registers its models exactly once)."""
+    for module in sorted(set(FAMILY_MODULES.values())):
+        _load_family(module)
+
+
+def _load_family(module: str) -> None:
+    importlib.import_module(f"cifarlab.models.families.{module}")
 
 
 def get_model_info(name: str) -> ModelInfo:
-    """The registry entry for ``name``; unknown names raise ``KeyError`` naming them."""
-    _ensure_loaded()
+    """The registry entry for ``name``; unknown names raise ``KeyError`` naming them.
+
+    Only ``name``'s family is imported (models/index.py): a job building one model does
+    not load the whole zoo's dependencies."""
+    if name not in _REGISTRY and name in FAMILY_MODULES:
+        _load_family(FAMILY_MODULES[name])
+    if name not in _REGISTRY:
+        _ensure_loaded()
     try:
         return _REGISTRY[name]
     except KeyError:

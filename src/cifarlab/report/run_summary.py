@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cifarlab import dag
+from cifarlab.analysis.chance import ABOVE_CHANCE_P
 
 TOP = 3  # best experiments listed
 
@@ -31,7 +32,22 @@ def summary_lines(table: Path, report: Path, seconds: float | None) -> list[str]
         std = getattr(row, "top1_std", float("nan"))
         spread = f" +- {std * 100:.2f}" if pd.notna(std) else ""
         lines.append(f"  best top-1: {row.experiment:<28} {row.top1 * 100:6.2f}%{spread}")
+    lines += chance_lines(df)
     lines.append(f"  report: {report.resolve()}" + ("" if report.is_file() else " (not written)"))
+    return lines
+
+
+def chance_lines(df: pd.DataFrame) -> list[str]:
+    """How many experiments beat chance on their test images (cifarlab.analysis.chance),
+    and which do not, with their accuracy and test set size."""
+    if "chance_p" not in df.columns:
+        return []
+    judged = df.dropna(subset=["chance_p"])
+    below = judged[judged["chance_p"] >= ABOVE_CHANCE_P]
+    lines = [f"  above chance (one-sided binomial p < {ABOVE_CHANCE_P}): {len(judged) - len(below)} of {len(judged)}"]
+    for row in below.itertuples():
+        lines.append(f"    not: {row.experiment} {row.top1 * 100:.2f}% on {row.n_test:.0f} test images "
+                     f"x {row.n_seeds} seed(s), p = {row.chance_p:.2g}")
     return lines
 
 

@@ -41,13 +41,14 @@ def build_for_training(exp: ExperimentConfig, num_classes: int, input_px: int,
     whether it started from pretrained weights (and why not, when the profile let an
     absent weights file fall back to random initialisation)."""
     from cifarlab.models import get_model
-    from cifarlab.models.pretrained import allow_download
 
     args = architecture_args(exp, input_px)
     wanted = exp.model_args.get("pretrained", False)
     facts: dict[str, Any] = {"model_args": args, "pretrained_requested": wanted, "pretrained": bool(wanted)}
     if not wanted:
         return get_model(exp.model, num_classes=num_classes, **args), facts
+    from cifarlab.models.pretrained import allow_download  # torchvision: only for weights
+
     try:
         # The full profile lets torchvision download (hash-checked) into the hub cache;
         # the quick profile only looks there, and may fall back to random weights.

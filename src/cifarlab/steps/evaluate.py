@@ -19,7 +19,7 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
 
     from cifarlab.evaluate import (evaluate_predictions, measure_latency, peak_memory_mb, predict,
                                    reset_peak_memory, write_evaluation)
-    from cifarlab.models.complexity import count_flops, count_params
+    from cifarlab.models.complexity import count_params
     from cifarlab.steps._model import build_for_checkpoint
     from cifarlab.steps.train import loader_over, split_part
 
@@ -42,7 +42,7 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
     latency_batch = (cfg.profile.budget.latency_batch if cfg.profile.budget else None) or exp.recipe.eval_batch_size
     facts = {
         "params": count_params(model),
-        "flops": count_flops(model, px),
+        "flops": _forward_flops(model, px, budget),
         **measure_latency(model, (3, px, px), device, batch_sizes=(latency_batch, 1),
                           repeats=cfg.profile.latency_repeats),
         "device": device,
@@ -51,6 +51,8 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
         "best_epoch": train_facts["best_epoch"],
         "seed": seed,
         "input_px": px,
+        "lr_scale": budget.get("lr_scale", 1.0),  # the budget's scaling of the recipe's learning rates
+        "train_batch_size": budget.get("batch_size"),
         "pretrained": bool(run_facts.get("pretrained")),
     }
     facts["peak_mem_mb"], facts["peak_mem_source"] = peak_memory_mb(device)
@@ -60,6 +62,17 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
     print(f"evaluate: {exp.name} seed {seed}: top1 {metrics['top1']:.4f} top5 {metrics['top5']:.4f} "
           f"on {len(y)} test images", flush=True)
     return metrics
+
+
+def _forward_flops(model, px: int, budget: dict[str, Any]) -> int:
+    """Forward FLOPs per image: train measured them on this architecture at this size (its
+    budget); counting again would cost this process torch's FlopCounterMode, whose first
+    use imports torch._dynamo (about 1.5 s)."""
+    if budget.get("gflops_per_image") is not None and budget.get("input_px") == px:
+        return int(round(budget["gflops_per_image"] * 1e9))
+    from cifarlab.models.complexity import count_flops
+
+    return count_flops(model, px)
 
 
 def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:

@@ -43,6 +43,16 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
     )
 
 
+def scaled_lr(settings, factor: float):
+    """``settings`` with every learning rate (the run's and each phase's) times ``factor``."""
+    import dataclasses
+
+    if factor == 1.0:
+        return settings
+    phases = tuple(dataclasses.replace(p, lr=p.lr * factor) for p in settings.phases)
+    return dataclasses.replace(settings, lr=settings.lr * factor, phases=phases)
+
+
 def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, seed: int,
                 world: tuple[int, int] = (0, 1)):
     """A device-resident loader over one split part, with the recipe's input pipeline."""
@@ -110,8 +120,11 @@ def split_part(exp: ExperimentConfig, part: str, k: int | None, seed: int):
 
 
 def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
-    """The run's input size and compute budget (cifarlab.budget), measured on its model."""
-    from cifarlab.budget import choose_input_px, plan_run, seconds_per_train_image
+    """The run's input size and compute budget (cifarlab.budget), measured on its model.
+    An ablation takes its base's budget (cifarlab.budget.ablation_plan)."""
+    import dataclasses
+
+    from cifarlab import budget as budgets
     from cifarlab.steps._model import gflops_at
 
     budget, n = cfg.profile.budget, meta["num_classes"]
@@ -125,13 +138,21 @@ def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
                 measured[px] = None
         return measured[px]
 
-    px = choose_input_px(exp.recipe.resize or meta["image_size"], cost, budget)
+    px = budgets.choose_input_px(exp.recipe.resize or meta["image_size"], cost, budget)
     sizes = meta["sizes"]
     gflops = cost(px)
-    seconds = seconds_per_train_image(exp.model, px, gflops, budget) if budget else 0.0
-    return plan_run(seconds, gflops_per_image=gflops, input_px=px, batch_size=exp.recipe.batch_size,
-                    epochs=exp.recipe.max_epochs, train_size=sizes["train"], val_size=sizes["val"],
-                    test_size=sizes["test"], runs_in_study=cfg.runs_in_study(exp.study), budget=budget)
+    seconds = budgets.seconds_per_train_image(exp.model, px, gflops, budget) if budget else 0.0
+    if budget is not None and exp.ablation_of:
+        base_exp = cfg.experiment(exp.ablation_of)
+        plan = budgets.ablation_plan(plan_budget(cfg, base_exp, meta), base_batch=base_exp.recipe.declared_batch_size,
+                                     batch=exp.recipe.declared_batch_size, input_px=px, gflops_per_image=gflops,
+                                     seconds_per_image=seconds, train_size=sizes["train"])
+    else:
+        plan = budgets.plan_run(seconds, gflops_per_image=gflops, input_px=px, batch_size=exp.recipe.batch_size,
+                                epochs=exp.recipe.max_epochs, train_size=sizes["train"], val_size=sizes["val"],
+                                test_size=sizes["test"], runs_in_study=cfg.runs_in_study(exp.study), budget=budget)
+    rule = budget.lr_scaling if budget else "none"
+    return dataclasses.replace(plan, lr_scale=budgets.lr_scale(rule, plan.batch_size, exp.recipe.declared_batch_size))
 
 
 def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta: dict) -> Path:
@@ -168,7 +189,7 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     val_loader = loader_over(exp, *_tensors(exp, "val", budget.val_images, cfg.split.seed), device,
                              train=False, seed=seed, num_classes=meta["num_classes"], resize=resize,
                              world=world)
-    settings = dataclasses.replace(train_settings(exp, cfg.profile), seed=seed)
+    settings = scaled_lr(dataclasses.replace(train_settings(exp, cfg.profile), seed=seed), budget.lr_scale)
     fit(model, train_loader, val_loader, settings, out_dir=final, state_dir=state / "run", device=device,
         progress=f"{exp.name} seed {seed}" if cfg.profile.progress else False,  # names the epoch lines
         # Resume only into the same experiment params, seed, split and budget: a change to

@@ -1,24 +1,5 @@
-"""Importing this package registers every model family (one module per family)."""
+"""One module per model family; each registers its models when imported.
 
-from cifarlab.models.families import (  # noqa: F401
-    cifar_resnet,
-    coatnet,
-    convnext,
-    cspnet,
-    dla,
-    eca_resnet,
-    efficientnet,
-    ghost_resnet,
-    ghostnet,
-    hornet,
-    improved_resnet_convnext,
-    lsknet,
-    mlp_mixer,
-    resnest,
-    segnext,
-    simple_cnns,
-    torchvision_resnet,
-    vgg,
-    vit,
-    wide_resnet,
-)
+Nothing is imported here: the registry imports a family when one of its models is first
+asked for (cifarlab.models.index names which), or all of them for ``list_models()``.
+"""

@@ -1,0 +1,218 @@
+"""The frozen dataclasses params.yaml becomes (torch-free; built by cifarlab.config).
+
+Every step receives one ``Config``: the active profile already applied to each
+experiment's dataset and recipe, so no step re-reads YAML or re-derives a setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+from cifarlab.catalogue import select
+from cifarlab.errors import CifarlabError
+
+IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+DETERMINISTIC_OPS = ("normalize", "resize")
+
+
+class ConfigError(CifarlabError, ValueError):
+    """A params.yaml problem; the message names the file and the offending key."""
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    name: str
+    kind: str
+    url: str | None  # None: never downloaded (an imagefolder given by `local`)
+    md5: str | None
+    files: Mapping[str, Mapping[str, str]] | None
+    local: str | None
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    image_size: int | None = None  # imagefolder: square size images are resized to at split
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: str
+    lr: float
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    nesterov: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    name: str
+    t_max: int | None = None  # epochs; None = the run's max_epochs
+    warmup_epochs: int = 0
+    eta_min: float = 0.0
+
+
+@dataclass(frozen=True)
+class EarlyStoppingConfig:
+    monitor: str
+    mode: str
+    patience: int | None  # None = off
+    min_delta: float = 0.0
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    name: str
+    epochs: int
+    trainable: str  # "head" | "all"
+    lr: float
+    schedule: str = "cosine"
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    name: str
+    batch_size: int
+    max_epochs: int
+    optimizer: OptimizerConfig
+    schedule: ScheduleConfig
+    early_stopping: EarlyStoppingConfig
+    normalize: str | tuple[tuple[float, ...], tuple[float, ...]]
+    eval_batch_size: int = 256
+    label_smoothing: float = 0.0
+    grad_clip: float | None = None
+    resize: int | None = None
+    augment: tuple[Mapping[str, Any], ...] = ()
+    mix: Mapping[str, float] | None = None
+    phases: tuple[PhaseConfig, ...] | None = None
+    sync_batchnorm: bool = False  # BatchNorm statistics over all ranks when gpus > 1
+    declared_batch_size: int | None = None  # params.yaml's, before a profile's cap (lr scaling)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    name: str
+    seeds: tuple[int, ...]
+    title: str = ""
+    document: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """A profile's cost-aware cap on each run's compute (see cifarlab.budget)."""
+
+    study_seconds: float  # training and evaluation per study (cost-table seconds), split over its runs
+    eval_share: float = 0.15
+    min_train_images: int = 1024
+    min_eval_images: int = 256
+    max_gflop_per_image: float | None = None
+    min_input_px: int = 16
+    max_input_px: int | None = None
+    max_batch_size: int | None = None
+    latency_batch: int | None = None
+    fallback_gflops_per_second: float = 40.0  # prices a model missing from models/cpu_cost.json
+    min_steps_per_epoch: int = 0  # a cut run takes smaller batches to make this many steps
+    min_batch_size: int = 16
+    lr_scaling: str = "none"  # "sqrt" | "linear" | "none": lr vs. the batch the budget leaves
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    name: str
+    device: str
+    dataset: str | None = None
+    train_subset: int | None = None
+    val_subset: int | None = None
+    test_subset: int | None = None
+    max_epochs: int | None = None
+    amp: bool = False
+    channels_last: bool = False
+    progress: bool = True
+    latency_repeats: int = 20
+    augment: bool = True  # False: train without the recipes' random augmentation
+    description: str = ""
+    seeds: int | None = None  # the first n of each study's seeds; None = all
+    extra_seeds: Mapping[str, int] = field(default_factory=dict)
+    pretrained_missing: str = "error"  # "error" | "random" (random init, marked in the report)
+    bn_recalibration_batches: int = 0  # see cifarlab.train.settings.TrainSettings
+    budget: BudgetConfig | None = None
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    val_fraction: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One trained model, with the profile already applied to its dataset and recipe."""
+
+    name: str
+    study: str
+    model: str
+    model_args: Mapping[str, Any]
+    dataset: DatasetConfig  # effective dataset (the profile may substitute one)
+    declared_dataset: str  # the dataset the study itself used
+    recipe: RecipeConfig  # effective recipe (the profile may cap epochs)
+    seed: int = 0  # the first of ``seeds``
+    description: str = ""
+    seeds: tuple[int, ...] = (0,)  # every seed this profile trains the experiment with
+    ablation_of: str | None = None
+    gpus: int = 1  # > 1: one DDP process per GPU under torchrun
+
+    @property
+    def normalize_stats(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        spec = self.recipe.normalize
+        if spec == "dataset":
+            return self.dataset.mean, self.dataset.std
+        if spec == "imagenet":
+            return IMAGENET_STATS
+        return spec  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class SlurmResources:
+    """What a rule's SLURM job asks for (``params.yaml: slurm.<rule>``)."""
+
+    cpus: int
+    mem_mb: int
+    runtime: int  # minutes
+
+    def resources(self) -> dict[str, int]:
+        """As snakemake-executor-plugin-slurm's resource names."""
+        return {"cpus_per_task": self.cpus, "mem_mb": self.mem_mb, "runtime": self.runtime}
+
+
+@dataclass(frozen=True)
+class Config:
+    profile: ProfileConfig
+    split: SplitConfig
+    datasets: Mapping[str, DatasetConfig]
+    recipes: Mapping[str, RecipeConfig]
+    experiments: Mapping[str, ExperimentConfig]
+    raw: Mapping[str, Any] = field(repr=False)
+    studies: Mapping[str, StudyConfig] = field(default_factory=dict)  # the validated mapping, for params hashing
+    slurm: Mapping[str, "SlurmResources"] = field(default_factory=dict)  # by rule name
+
+    def experiment(self, name: str) -> ExperimentConfig:
+        try:
+            return self.experiments[name]
+        except KeyError:
+            raise ConfigError(
+                f"experiments.{name}: no such experiment; known: {', '.join(self.experiments)}"
+            ) from None
+
+    @property
+    def active_datasets(self) -> list[str]:
+        """Datasets the active profile's experiments train on, in a stable order."""
+        return sorted({e.dataset.name for e in self.experiments.values()})
+
+    def select(self, only: str | Sequence[str] | None) -> "Config":
+        """This config with only the experiments ``only`` picks (see cifarlab.catalogue.select)."""
+        names = select(self.experiments, {n: e.study for n, e in self.experiments.items()}, only)
+        return replace(self, experiments={n: self.experiments[n] for n in names})
+
+    def runs_in_study(self, study: str) -> int:
+        """(experiment, seed) runs the active profile trains in ``study`` (budget shares)."""
+        return sum(len(e.seeds) for e in self.experiments.values() if e.study == study)
