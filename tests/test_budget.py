@@ -147,3 +147,30 @@ def test_the_quick_dla34_grid_keeps_its_shape():
     assert full.experiment("dla34_b64_e20").recipe.max_epochs == 20  # no cap, no scaling
     # an ablation that keeps its base's epochs keeps the profile's cap
     assert quick.experiment("efficientnet_b2_no_resize").recipe.max_epochs == quick.profile.max_epochs
+
+
+def test_a_run_that_cannot_pay_for_its_floor_trains_at_half_the_size():
+    from cifarlab.budget import affordable_input_px
+
+    steps = BudgetConfig(**{**B.__dict__, "min_steps_per_epoch": 8, "min_batch_size": 16})
+    effnet = lambda px: 0.05 * (px / 64) ** 2  # noqa: E731  (640 floor images at 64 px: 32 s)
+    # 8 runs share 150 s: 15.9 s of training each buys the floor at 32 px, not at 64
+    assert affordable_input_px(64, effnet, lambda px: True, runs_in_study=8, epochs=5, budget=steps) == 32
+    assert affordable_input_px(64, effnet, lambda px: True, runs_in_study=1, epochs=5, budget=steps) == 64
+    assert affordable_input_px(64, effnet, lambda px: px >= 64, runs_in_study=8, epochs=5, budget=steps) == 64
+    never = lambda px: 100.0  # noqa: E731
+    assert affordable_input_px(32, never, lambda px: True, runs_in_study=8, epochs=5, budget=steps) == 8
+    assert affordable_input_px(64, never, lambda px: True, runs_in_study=8, epochs=5, budget=None) == 64
+
+
+def test_a_random_init_run_merges_its_fine_tuning_phases():
+    from cifarlab.steps.train import merged_phases, train_settings
+    from cifarlab.train import Phase, TrainSettings
+
+    phases = (Phase("head", 1, "head", 1e-3, "constant"), Phase("finetune", 4, "all", 1e-4))
+    merged = merged_phases(TrainSettings(optimizer="adamw", lr=5e-3, max_epochs=5, schedule="cosine", phases=phases))
+    assert (merged.lr, merged.phases, merged.schedule, merged.max_epochs) == (1e-3, (), "cosine", 5)
+    quick = load_config(REPO / "params.yaml", "quick")
+    assert quick.profile.random_init_phases == "merge"
+    assert load_config(REPO / "params.yaml", "full").profile.random_init_phases == "keep"
+    assert train_settings(quick.experiment("efficientnet_b2"), quick.profile).phases  # merged only at random init

@@ -92,6 +92,22 @@ def choose_input_px(native_px: int, gflops_at: Callable[[int], float | None],
     return px
 
 
+def affordable_input_px(px: int, seconds_at: Callable[[int], float], can_take: Callable[[int], bool], *,
+                        runs_in_study: int, epochs: int, budget: BudgetConfig | None) -> int:
+    """Fewer pixels rather than fewer steps: while the run's share of its study cannot pay
+    for the floor every run gets (``min_train_images``, and ``min_steps_per_epoch`` batches
+    of ``min_batch_size`` each epoch) at ``px``, it trains at half the size (not below
+    ``min_input_px``, nor at a size the model cannot take). ``seconds_at(px)`` is the cost
+    of one training image at ``px``; ``can_take(px)`` whether the model runs at ``px``."""
+    if budget is None:
+        return px
+    share = (1.0 - budget.eval_share) * budget.study_seconds / max(1, runs_in_study)
+    floor = max(budget.min_train_images, budget.min_steps_per_epoch * budget.min_batch_size * epochs)
+    while px // 2 >= budget.min_input_px and share < floor * seconds_at(px) and can_take(px // 2):
+        px //= 2
+    return px
+
+
 def plan_run(seconds_per_image: float, *, gflops_per_image: float, input_px: int, batch_size: int,
              epochs: int, train_size: int, val_size: int, test_size: int, runs_in_study: int,
              budget: BudgetConfig | None) -> RunBudget:

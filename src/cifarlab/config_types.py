@@ -134,6 +134,7 @@ class ProfileConfig:
     seeds: int | None = None  # the first n of each study's seeds; None = all
     extra_seeds: Mapping[str, int] = field(default_factory=dict)
     pretrained_missing: str = "error"  # "error" | "random" (random init, marked in the report)
+    random_init_phases: str = "keep"  # "keep" | "merge" (cifarlab.steps.train.merged_phases)
     bn_recalibration_batches: int = 0  # see cifarlab.train.settings.TrainSettings
     budget: BudgetConfig | None = None
 

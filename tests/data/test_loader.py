@@ -160,3 +160,27 @@ def test_preview_batch_and_figures(data):
     assert fig.axes[0].get_title() == names[labs[0]]
     grid = plot_sample_grid(images[:10].numpy(), labels[:10].numpy(), names, ncols=4)
     assert len(grid.axes) == 12 and len([a for a in grid.axes if a.images]) == 10
+
+
+def test_normalize_is_torchvisions():
+    import torch
+    import torchvision.transforms.v2.functional as TF
+
+    from cifarlab.data.tv_functional import normalize
+
+    x = torch.rand(4, 3, 8, 8)
+    mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+    assert torch.equal(normalize(x, mean, std), TF.normalize(x, list(mean), list(std)))
+
+
+def test_a_plain_run_loads_and_normalizes_without_torchvision():
+    # torchvision's package import costs ~1.7 s a process; a run that only normalises skips it.
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from cifarlab.data.loader import DeviceLoader; "
+            "x = torch.zeros(8, 3, 8, 8, dtype=torch.uint8); y = torch.zeros(8, dtype=torch.long); "
+            "list(DeviceLoader(x, y, 4, train=False, normalize=((0.5,) * 3, (0.25,) * 3))); "
+            "print('torchvision' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -134,8 +134,9 @@ def seed_records(run: Mapping[str, Any], description: Mapping[str, Any]) -> list
         record.update(history_accuracies(files.get("history"), record.get("best_epoch")))
         record.update(history_facts(files.get("history")))
         facts = files.get("run") or {}
-        if facts.get("pretrained_note"):
-            record["pretrained_note"] = facts["pretrained_note"]
+        for key in ("pretrained_note", "phases_merged"):  # why a run departs from its recipe
+            if facts.get(key):
+                record[key] = facts[key]
         record.update(description)
         out.append(record)
     return out

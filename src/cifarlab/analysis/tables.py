@@ -32,7 +32,8 @@ _NUMERIC = (
 
 SPREAD = ("top1", "top5", "loss", "macro_f1", "weighted_f1", "val_top1", "train_top1")  # get _std
 _FIRST = ("study", "model", "dataset", "declared_dataset", "recipe", "profile", "device",
-          "peak_mem_source", "family", "ablation_of", "description", "pretrained_note")
+          "peak_mem_source", "family", "ablation_of", "description", "pretrained_note",
+          "phases_merged")
 
 
 def runs_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
-import torchvision.transforms.v2.functional as TF
 from torch import Tensor
 
 from cifarlab.data.augment import Augment, build_augment
 from cifarlab.data.augment.basic import Normalize
 from cifarlab.data.stats import Stats, resolve_stats
+from cifarlab.data.tv_functional import TF, normalize
 
 AugmentFn = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -177,7 +177,7 @@ class DeviceLoader:
         if not self.train and fixed_stats(self.augment) is not None:
             stats = fixed_stats(self.augment)
         if stats is not None and not (self.train and placed):
-            x = TF.normalize(x, *stats)
+            x = normalize(x, *stats)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:

@@ -20,14 +20,16 @@ speed, and DVC deduplicates them anyway.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import torch
 from torch.utils.data import random_split
 
-from cifarlab.data.official import OfficialData
 from cifarlab.io import atomic_path, write_json
+
+if TYPE_CHECKING:  # torchvision's datasets: only the split step reads them (train/evaluate read npz)
+    from cifarlab.data.official import OfficialData
 
 PARTS = ("train", "val", "test")
 SUBSET_RULE = "stratified-first-k"

@@ -53,6 +53,15 @@ def scaled_lr(settings, factor: float):
     return dataclasses.replace(settings, lr=settings.lr * factor, phases=phases)
 
 
+def merged_phases(settings):
+    """A staged fine-tune (head only, then all layers at a small lr) as one phase training
+    all layers at the first phase's lr, on the run's own schedule: what a run that starts
+    from random weights does under ``random_init_phases: merge``."""
+    import dataclasses
+
+    return dataclasses.replace(settings, lr=settings.phases[0].lr, phases=())
+
+
 def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, seed: int,
                 world: tuple[int, int] = (0, 1)):
     """A device-resident loader over one split part, with the recipe's input pipeline."""
@@ -139,6 +148,10 @@ def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
         return measured[px]
 
     px = budgets.choose_input_px(exp.recipe.resize or meta["image_size"], cost, budget)
+    px = budgets.affordable_input_px(
+        px, lambda p: budgets.seconds_per_train_image(exp.model, p, cost(p) or 0.0, budget),
+        lambda p: cost(p) is not None, runs_in_study=cfg.runs_in_study(exp.study),
+        epochs=exp.recipe.max_epochs, budget=budget)
     sizes = meta["sizes"]
     gflops = cost(px)
     seconds = budgets.seconds_per_train_image(exp.model, px, gflops, budget) if budget else 0.0
@@ -189,7 +202,11 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     val_loader = loader_over(exp, *_tensors(exp, "val", budget.val_images, cfg.split.seed), device,
                              train=False, seed=seed, num_classes=meta["num_classes"], resize=resize,
                              world=world)
-    settings = scaled_lr(dataclasses.replace(train_settings(exp, cfg.profile), seed=seed), budget.lr_scale)
+    settings = dataclasses.replace(train_settings(exp, cfg.profile), seed=seed)
+    if not facts["pretrained"] and cfg.profile.random_init_phases == "merge" and settings.phases:
+        settings = merged_phases(settings)
+        facts["phases_merged"] = f"random init: one all-layers phase at lr {settings.lr:g}"
+    settings = scaled_lr(settings, budget.lr_scale)
     fit(model, train_loader, val_loader, settings, out_dir=final, state_dir=state / "run", device=device,
         progress=f"{exp.name} seed {seed}" if cfg.profile.progress else False,  # names the epoch lines
         # Resume only into the same experiment params, seed, split and budget: a change to

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as nnf
-import torchvision.transforms.v2.functional as TF
 from torch import Tensor
 
 from cifarlab.data.stats import Stats, resolve_stats
+from cifarlab.data.tv_functional import TF, normalize
 
-from ._base import (Op, bcast, check_choice, check_fill, check_prob, check_size, rand, randint,
-                    register_op)
+from ._base import Op, bcast, check_choice, check_fill, check_prob, check_size, rand, randint, register_op
 
 
 @register_op("hflip")
@@ -158,4 +157,4 @@ class Normalize(Op):
             raise ValueError("augment op 'normalize': no statistics; give stats or mean/std, "
                              "or run the pipeline through DeviceLoader(normalize=...)")
         mean, std = resolve_stats(chosen, channels=x.shape[1])
-        return TF.normalize(x, mean, std)
+        return normalize(x, mean, std)

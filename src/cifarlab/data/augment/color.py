@@ -10,8 +10,9 @@ by torchvision.v2), and a hue rotation in HSV space. Results are clamped to [0, 
 from __future__ import annotations
 
 import torch
-import torchvision.transforms.v2.functional as TF
 from torch import Tensor
+
+from cifarlab.data.tv_functional import TF
 
 from ._base import Op, bcast, check_range, rand, register_op, uniform
 

@@ -10,10 +10,10 @@ autocontrast / equalize through torchvision.v2's batched kernels.
 
 from __future__ import annotations
 
-
 import torch
-import torchvision.transforms.v2.functional as TF
 from torch import Tensor
+
+from cifarlab.data.tv_functional import TF
 
 from . import color
 from ._base import Op, check_choice, check_fill, check_int, rand, randint, register_op
