@@ -6,7 +6,10 @@ cut by its cost, never by a hand-picked exception: each study gets the same comp
 becomes images through the model's measured CPU cost per training image at its input
 size. A cheap run keeps its whole schedule, a costly one is cut down to
 ``min_train_images``; a model costlier than ``max_gflop_per_image`` first trains at half
-the input size (not below ``min_input_px``).
+the input size (not below ``min_input_px``), and so does one whose share cannot pay for
+the floor at its size (``affordable_input_px``: fewer pixels rather than fewer steps). A
+run cut to a smaller batch scales its learning rates (``lr_scale``); an ablation or grid
+cell trains on its base's budget (``ablation_plan``).
 
 The cost per image comes from ``models/cpu_cost.json``, measured by
 ``bench/model_step_time.py --size 32 --write-cost-table`` (seconds per forward+backward

@@ -75,6 +75,15 @@ def test_early_stopping_keeps_the_best_not_the_last(driver, tmp_path):
     last = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert best["epoch"] == result.best_epoch != last["epoch"] == result.epochs_run
     assert not torch.equal(best["state_dict"]["fc.weight"], last["state_dict"]["fc.weight"])
+    assert not (tmp_path / "out" / "best.pt").samefile(tmp_path / "out" / "last.pt")
+
+
+def test_a_best_last_epoch_is_one_file_under_both_names(driver, tmp_path):
+    model, train, val = make(driver)
+    result = run_fit(driver, tmp_path, driver.settings(max_epochs=1, warmup_epochs=0), model, train, val)
+    out = tmp_path / "out"
+    assert result.best_epoch == 1 and (out / "best.pt").samefile(out / "last.pt")
+    assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 1
 
 
 def test_monitor_val_acc_with_max_mode(driver, tmp_path):

@@ -228,6 +228,7 @@ def _tensors(exp: ExperimentConfig, part: str, k: int | None, seed: int):
 
 def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     from cifarlab.device import resolve_device
+    from cifarlab.train.checkpoint import link_or_copy
     from cifarlab.train import distributed as ddp
 
     exp = cfg.experiment(experiment)
@@ -247,7 +248,8 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     # The declared output appears whole or not at all; the state goes only after that.
     with atomic_path(dag.train_dir(experiment)) as stage:
         for seed, final in finals.items():
-            shutil.copytree(final, Path(dag.seed_dir(str(stage), seed)))
+            # Linked, not copied: the state folder goes right after (one file system).
+            shutil.copytree(final, Path(dag.seed_dir(str(stage), seed)), copy_function=link_or_copy)
         record(cfg, "train", command, [split_dir(exp.dataset.name)], stage / dag.TRAIN_PROV, experiment, device)
     shutil.rmtree(dag.state_dir(experiment), ignore_errors=True)
     ddp.shutdown()

@@ -84,6 +84,17 @@ def copy_atomic(src: Path, dst: Path) -> None:
         shutil.copyfile(src, tmp)
 
 
+def link_or_copy(src: str | Path, dst: str | Path) -> None:
+    """``dst`` as a hard link to ``src`` (a checkpoint is hundreds of MB and written once,
+    never modified in place), or a copy where links cannot be made (another file system).
+    Atomic: ``dst`` appears whole or not at all."""
+    with atomic_path(Path(dst)) as tmp:
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copy2(src, tmp)
+
+
 def checkpoint(model: nn.Module, epoch: int, monitor: str, metric: float,
                settings: TrainSettings) -> dict[str, Any]:
     """The checkpoint payload for ``model`` as it is now."""

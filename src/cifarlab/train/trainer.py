@@ -295,9 +295,14 @@ def _write_outputs(run: _Run, out_dir: Path, resumed_from: int, note: str) -> Fi
     s, last = run.settings, run.history[-1]
     if run.best_file is None:
         raise RuntimeError(f"no epoch produced a finite {s.monitor}; nothing to keep as best")
-    ck.copy_atomic(run.state_dir / run.best_file, out_dir / "best.pt")
-    ck.save_torch(out_dir / "last.pt",
-                  ck.checkpoint(run.model, last["epoch"], s.monitor, last[s.monitor], s))
+    ck.link_or_copy(run.state_dir / run.best_file, out_dir / "best.pt")
+    if run.stopper.best_epoch == last["epoch"]:
+        # The last epoch is the best: its checkpoint is last.pt byte for byte, so one file
+        # takes both names (half the disk, and DVC hashes it once).
+        ck.link_or_copy(out_dir / "best.pt", out_dir / "last.pt")
+    else:
+        ck.save_torch(out_dir / "last.pt",
+                      ck.checkpoint(run.model, last["epoch"], s.monitor, last[s.monitor], s))
     write_history(out_dir / "history.csv", run.history)
     result = _result(run, out_dir, resumed_from, note)
     write_json(out_dir / "train.json", result.summary())
