@@ -174,3 +174,13 @@ def test_a_random_init_run_merges_its_fine_tuning_phases():
     assert quick.profile.random_init_phases == "merge"
     assert load_config(REPO / "params.yaml", "full").profile.random_init_phases == "keep"
     assert train_settings(quick.experiment("efficientnet_b2"), quick.profile).phases  # merged only at random init
+
+
+def test_a_subset_trains_on_the_budgets_of_the_whole_catalogue():
+    quick = load_config(REPO / "params.yaml", "quick")
+    cell = quick.select("dla34_b64_e20")
+    assert list(cell.experiments) == ["dla34_b64_e20"]
+    assert cell.runs_in_study("s004") == quick.runs_in_study("s004")  # shares do not grow
+    assert cell.declared("dla34") == quick.experiment("dla34")  # its base, for ablation_plan
+    with pytest.raises(Exception, match="dla34"):
+        cell.experiment("dla34")  # a step still runs only what was selected

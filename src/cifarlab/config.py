@@ -212,6 +212,7 @@ def build_config(raw: Mapping[str, Any], source: str = "params.yaml") -> Config:
         datasets=datasets,
         recipes=recipes,
         experiments=experiments,
+        catalogue=experiments,
         raw=raw,
         studies=studies,
         slurm={rule: SlurmResources(**v) for rule, v in (raw.get("slurm") or {}).items()},

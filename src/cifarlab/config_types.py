@@ -195,6 +195,9 @@ class Config:
     raw: Mapping[str, Any] = field(repr=False)
     studies: Mapping[str, StudyConfig] = field(default_factory=dict)  # the validated mapping, for params hashing
     slurm: Mapping[str, "SlurmResources"] = field(default_factory=dict)  # by rule name
+    # Every experiment of params.yaml, whatever ``select`` kept: budgets and ablation bases
+    # are the catalogue's, so a subset trains exactly as the whole catalogue would.
+    catalogue: Mapping[str, ExperimentConfig] = field(default_factory=dict, repr=False)
 
     def experiment(self, name: str) -> ExperimentConfig:
         try:
@@ -203,6 +206,10 @@ class Config:
             raise ConfigError(
                 f"experiments.{name}: no such experiment; known: {', '.join(self.experiments)}"
             ) from None
+
+    def declared(self, name: str) -> ExperimentConfig:
+        """A catalogue experiment, selected or not (an ablation's base)."""
+        return self.catalogue[name] if name in self.catalogue else self.experiment(name)
 
     @property
     def active_datasets(self) -> list[str]:
@@ -216,4 +223,4 @@ class Config:
 
     def runs_in_study(self, study: str) -> int:
         """(experiment, seed) runs the active profile trains in ``study`` (budget shares)."""
-        return sum(len(e.seeds) for e in self.experiments.values() if e.study == study)
+        return sum(len(e.seeds) for e in (self.catalogue or self.experiments).values() if e.study == study)

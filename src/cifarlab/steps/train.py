@@ -156,7 +156,7 @@ def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
     gflops = cost(px)
     seconds = budgets.seconds_per_train_image(exp.model, px, gflops, budget) if budget else 0.0
     if budget is not None and exp.ablation_of:
-        base_exp = cfg.experiment(exp.ablation_of)
+        base_exp = cfg.declared(exp.ablation_of)
         plan = budgets.ablation_plan(plan_budget(cfg, base_exp, meta), base_batch=base_exp.recipe.declared_batch_size,
                                      batch=exp.recipe.declared_batch_size, input_px=px, gflops_per_image=gflops,
                                      seconds_per_image=seconds, train_size=sizes["train"])
