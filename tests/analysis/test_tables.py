@@ -82,6 +82,11 @@ def test_scorecard_names_each_reason_a_run_is_not_comparable():
     assert "unknown" in _card([unknown_budget], [CLAIM]).loc[("cnn4", "top1"), "reason"]
     pretrained = _record("cnn4", 0.83, 1000, pretrained_note="not pretrained: weights absent")
     assert "not pretrained" in _card([pretrained], [CLAIM]).loc[("cnn4", "top1"), "reason"]
+    head = {**CLAIM, "metric": "val_top1_after_head", "claimed": 43.0}
+    merged = _record("cnn4", 0.83, 1000, phases_merged="random init: one all-layers phase at lr 0.001")
+    row = _card([merged], [head]).loc[("cnn4", "val_top1_after_head")]
+    assert row["verdict"] == "not comparable" and row["reason"].startswith("no head-only phase (random init")
+    assert _card([_record("cnn4", 0.83, 1000)], [head]).loc[("cnn4", "val_top1_after_head"), "verdict"] == "not run"
 
 
 def test_scorecard_reproduced_within_tolerance_or_two_std():

@@ -103,6 +103,9 @@ def _measure(claim: Mapping[str, Any], metric: ClaimMetric, rows: Mapping[str, M
         return None, None, 0, [], f"no experiment {', '.join(missing)} in this run"
     found = [rows[name] for name in wanted]
     if any(_missing(r.get(metric.column)) for r in found):
+        merged = [r["phases_merged"] for r in found if isinstance(r.get("phases_merged"), str)]
+        if merged:  # the profile trained it in one phase: there is no phase boundary to read
+            return None, None, 0, [f"no head-only phase ({merged[0]})"], ""
         return None, None, 0, [], f"no {metric.column} in the run's record"
     values = [float(r[metric.column]) * metric.scale for r in found]
     measured = values[0] - values[1] if len(values) == 2 else values[0]  # top1_gain: minus baseline
@@ -136,7 +139,7 @@ def verdict(measured: float | None, reasons: list[str], unreliable: str | None,
             why_not_run: str) -> tuple[str, str] | None:
     """(verdict, reason) when the claim cannot be judged on its delta, else None."""
     if measured is None:
-        return "not run", why_not_run
+        return ("not comparable", "; ".join(reasons)) if reasons else ("not run", why_not_run)
     if unreliable:
         return "claim unreliable", unreliable
     if reasons:
