@@ -149,6 +149,7 @@ def _experiment(name: str, e: Mapping[str, Any], raw: Mapping[str, Any], profile
     """One catalogue entry with the profile applied: its dataset, recipe (with this run's
     overrides) and seeds."""
     seeds = run_seeds(name, raw["studies"][e["study"]]["seeds"], raw["profiles"][profile.name])
+    recipe = run_recipe(raw["recipes"][e["recipe"]], e)
     return ExperimentConfig(
         name=name,
         study=e["study"],
@@ -156,8 +157,7 @@ def _experiment(name: str, e: Mapping[str, Any], raw: Mapping[str, Any], profile
         model_args=dict(e.get("model_args") or {}),
         dataset=datasets[profile.dataset or e["dataset"]],
         declared_dataset=e["dataset"],
-        recipe=_recipe(e["recipe"], run_recipe(raw["recipes"][e["recipe"]], e), profile,
-                       epoch_cap=_epoch_cap(e, raw, profile)),
+        recipe=_recipe(e["recipe"], recipe, profile, epoch_cap=_epoch_cap(e, recipe["max_epochs"], raw, profile)),
         seed=seeds[0],
         seeds=seeds,
         description=e.get("description", ""),
@@ -166,15 +166,15 @@ def _experiment(name: str, e: Mapping[str, Any], raw: Mapping[str, Any], profile
     )
 
 
-def _epoch_cap(e: Mapping[str, Any], raw: Mapping[str, Any], profile: ProfileConfig) -> int | None:
-    """The profile's epoch cap for one run. An ablation that declares other epochs than its
-    base (the DLA-34 grid's 20/50/100) is capped in proportion to the base, so under a
-    5-epoch cap the grid trains 1/3/5 epochs instead of three equal 5-epoch runs."""
+def _epoch_cap(e: Mapping[str, Any], own: int, raw: Mapping[str, Any], profile: ProfileConfig) -> int | None:
+    """The profile's epoch cap for one run that declares ``own`` epochs. An ablation that
+    declares other epochs than its base (the DLA-34 grid's 20/50/100) is capped in
+    proportion to the base, so under a 5-epoch cap the grid trains 1/3/5 epochs instead of
+    three equal 5-epoch runs."""
     cap, base_name = profile.max_epochs, e.get("ablation_of")
     if cap is None or not base_name:
         return cap
     base_entry = raw["experiments"][base_name]
-    own = run_recipe(raw["recipes"][e["recipe"]], e)["max_epochs"]
     base = run_recipe(raw["recipes"][base_entry["recipe"]], base_entry)["max_epochs"]
     if own == base or base <= cap:
         return cap

@@ -228,8 +228,8 @@ def _tensors(exp: ExperimentConfig, part: str, k: int | None, seed: int):
 
 def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     from cifarlab.device import resolve_device
-    from cifarlab.train.checkpoint import link_or_copy
     from cifarlab.train import distributed as ddp
+    from cifarlab.train.checkpoint import link_or_copy
 
     exp = cfg.experiment(experiment)
     reason = dag.unavailable_reason(cfg, experiment)

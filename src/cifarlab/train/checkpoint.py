@@ -79,11 +79,6 @@ def load_torch(path: Path, device: torch.device | str = "cpu") -> Any:
     return torch.load(path, map_location=device, weights_only=True)
 
 
-def copy_atomic(src: Path, dst: Path) -> None:
-    with atomic_path(dst) as tmp:
-        shutil.copyfile(src, tmp)
-
-
 def link_or_copy(src: str | Path, dst: str | Path) -> None:
     """``dst`` as a hard link to ``src`` (a checkpoint is hundreds of MB and written once,
     never modified in place), or a copy where links cannot be made (another file system).
