@@ -26,6 +26,7 @@ from cifarlab.config_types import (  # noqa: F401  (re-exported: steps import th
     ScheduleConfig,
     EarlyStoppingConfig,
     PhaseConfig,
+    LossConfig,
     RecipeConfig,
     StudyConfig,
     BudgetConfig,
@@ -85,7 +86,8 @@ def _check_references(raw: Mapping[str, Any], source: str) -> None:
                 )
 
 
-def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap: int | None = None) -> RecipeConfig:
+def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap: int | None = None,
+            own_mix: bool = False) -> RecipeConfig:
     r = copy.deepcopy(dict(raw))
     max_epochs = r["max_epochs"]
     schedule = dict(r["schedule"])
@@ -111,7 +113,9 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap
     if not profile.augment:
         # Only the deterministic ops stay (normalisation keeps its place in the pipeline).
         augment = tuple(op for op in augment if op["op"] in DETERMINISTIC_OPS)
-        mix = None
+        # A mix the experiment declares as its own change (a MixUp/CutMix next step) stays:
+        # without it the run would be its base again.
+        mix = mix if own_mix else None
     return RecipeConfig(
         name=name,
         batch_size=r["batch_size"],
@@ -126,10 +130,18 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap
         resize=r.get("resize"),
         augment=augment,
         mix=mix,
+        loss=_loss(r.get("loss")),
         phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
         sync_batchnorm=r.get("sync_batchnorm", False),
         declared_batch_size=declared_batch,
     )
+
+
+def _loss(raw: Mapping[str, Any] | None) -> LossConfig:
+    raw = dict(raw or {})
+    weights = raw.get("class_weights")
+    return LossConfig(name=raw.get("name", "cross_entropy"), gamma=raw.get("gamma", 0.0),
+                      class_weights=tuple(float(w) for w in weights) if weights is not None else None)
 
 
 def _compress_phases(phases: Sequence[Mapping[str, Any]], epochs: int, cap: int) -> list[dict]:
@@ -157,11 +169,13 @@ def _experiment(name: str, e: Mapping[str, Any], raw: Mapping[str, Any], profile
         model_args=dict(e.get("model_args") or {}),
         dataset=datasets[profile.dataset or e["dataset"]],
         declared_dataset=e["dataset"],
-        recipe=_recipe(e["recipe"], recipe, profile, epoch_cap=_epoch_cap(e, recipe["max_epochs"], raw, profile)),
+        recipe=_recipe(e["recipe"], recipe, profile, epoch_cap=_epoch_cap(e, recipe["max_epochs"], raw, profile),
+                       own_mix=bool((e.get("overrides") or {}).get("mix"))),
         seed=seeds[0],
         seeds=seeds,
         description=e.get("description", ""),
         ablation_of=e.get("ablation_of"),
+        next_step=e.get("next_step", False),
         gpus=e.get("gpus", 1),
     )
 

@@ -70,6 +70,15 @@ class PhaseConfig:
 
 
 @dataclass(frozen=True)
+class LossConfig:
+    """The training criterion (cifarlab.train.losses); label smoothing is the recipe's own key."""
+
+    name: str = "cross_entropy"  # "cross_entropy" | "focal"
+    gamma: float = 0.0  # focal only
+    class_weights: tuple[float, ...] | None = None  # one per class, in class-index order
+
+
+@dataclass(frozen=True)
 class RecipeConfig:
     name: str
     batch_size: int
@@ -83,7 +92,8 @@ class RecipeConfig:
     grad_clip: float | None = None
     resize: int | None = None
     augment: tuple[Mapping[str, Any], ...] = ()
-    mix: Mapping[str, float] | None = None
+    mix: Mapping[str, float] | None = None  # {mixup_alpha, cutmix_alpha, p}
+    loss: LossConfig = field(default_factory=LossConfig)
     phases: tuple[PhaseConfig, ...] | None = None
     sync_batchnorm: bool = False  # BatchNorm statistics over all ranks when gpus > 1
     declared_batch_size: int | None = None  # params.yaml's, before a profile's cap (lr scaling)
@@ -160,6 +170,7 @@ class ExperimentConfig:
     description: str = ""
     seeds: tuple[int, ...] = (0,)  # every seed this profile trains the experiment with
     ablation_of: str | None = None
+    next_step: bool = False  # a run the document proposed but never made (kept apart in the report)
     gpus: int = 1  # > 1: one DDP process per GPU under torchrun
 
     @property

@@ -30,6 +30,9 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
         eta_min=r.schedule.eta_min,
         max_epochs=r.max_epochs,
         label_smoothing=r.label_smoothing,
+        loss=r.loss.name,
+        focal_gamma=r.loss.gamma,
+        class_weights=r.loss.class_weights,
         monitor=r.early_stopping.monitor,
         mode=r.early_stopping.mode,
         patience=r.early_stopping.patience,
@@ -41,6 +44,14 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
         bn_recalibration_batches=profile.bn_recalibration_batches,
         phases=tuple(Phase(p.name, p.epochs, p.trainable, p.lr, p.schedule) for p in r.phases or ()),
     )
+
+
+def check_class_weights(exp: ExperimentConfig, num_classes: int) -> None:
+    """A recipe's loss.class_weights must give one weight per class of the data it trains on."""
+    weights = exp.recipe.loss.class_weights
+    if weights is not None and len(weights) != num_classes:
+        raise ConfigError(f"experiments.{exp.name}: recipe loss.class_weights has {len(weights)} "
+                          f"weights, {exp.dataset.name} has {num_classes} classes")
 
 
 def scaled_lr(settings, factor: float):
@@ -79,7 +90,7 @@ def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bo
                 num_classes: int, world: tuple[int, int] = (0, 1), resize: int | None = None,
                 batch_size: int | None = None):
     """The recipe's input pipeline over given uint8 images (the planner times it on these)."""
-    from cifarlab.data.augment import build_augment, build_mix
+    from cifarlab.data.augment import build_augment, build_mix, recipe_mix_specs
     from cifarlab.data.loader import DeviceLoader
 
     r = exp.recipe
@@ -94,7 +105,7 @@ def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bo
         seed=seed,
         device=device,
         drop_last=train,
-        mix=build_mix(dict(r.mix)) if train and r.mix else None,
+        mix=build_mix(recipe_mix_specs(r.mix), num_classes) if train and r.mix else None,
         num_classes=num_classes,
         rank=world[0],  # DDP: this rank's share of every global batch
         world_size=world[1],
@@ -242,6 +253,7 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
         device = ddp.init(device)
     train_settings(exp, cfg.profile)  # bad values fail here, before any work
     meta = read_meta(exp.dataset.name)
+    check_class_weights(exp, meta["num_classes"])
     finals = {seed: train_seed(cfg, exp, seed, device, meta) for seed in exp.seeds}
     if not ddp.is_main():  # rank 0 assembles the output folder
         return ddp.shutdown()

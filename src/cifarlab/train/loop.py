@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -33,15 +33,17 @@ class EpochStats:
     acc: float  # fraction in [0, 1]
 
 
-def batch_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean cross-entropy and the number of correct predictions.
+def batch_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0,
+               criterion: Callable | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss (cross-entropy, or ``criterion(logits, y)`` from cifarlab.train.losses) and
+    the number of correct predictions.
 
     ``y`` is int64 class indices, or float (N, K) probabilities from MixUp/CutMix; soft
     targets count as correct when the prediction equals their argmax.
     """
     logits = logits.float()  # the loss in float32 even under autocast
-    loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    loss = (criterion(logits, y) if criterion is not None
+            else F.cross_entropy(logits, y, label_smoothing=label_smoothing))
     labels = y.argmax(dim=1) if y.is_floating_point() else y
     return loss, (logits.argmax(dim=1) == labels).sum()
 
@@ -76,7 +78,8 @@ def _check_finite(loss: torch.Tensor, epoch: int, batch: int, batches: int) -> f
 
 def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer,
                     precision: Precision, *, epoch: int, label_smoothing: float,
-                    grad_clip: float | None, device: torch.device, bar: tqdm) -> EpochStats:
+                    grad_clip: float | None, device: torch.device, bar: tqdm,
+                    criterion: Callable | None = None) -> EpochStats:
     """Train over ``loader`` once; raise NonFiniteLossError on a NaN/inf batch loss."""
     model.train()
     params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -84,7 +87,7 @@ def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.O
     for i, (x, y) in enumerate(loader, start=1):
         optimizer.zero_grad(set_to_none=True)
         with precision.autocast():
-            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing)
+            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing, criterion)
         precision.scaler.scale(loss).backward()
         if grad_clip is not None:
             precision.scaler.unscale_(optimizer)
@@ -117,12 +120,12 @@ def epoch_line(name: str, desc: str, train: EpochStats, val: EpochStats, lr: flo
 
 @torch.no_grad()
 def evaluate(model: nn.Module, loader: Iterable, precision: Precision, *,
-             label_smoothing: float, device: torch.device) -> EpochStats:
+             label_smoothing: float, device: torch.device, criterion: Callable | None = None) -> EpochStats:
     """Mean loss (same criterion as training, label smoothing included) and accuracy."""
     model.eval()
     totals = _Totals(device)
     for x, y in loader:
         with precision.autocast():
-            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing)
+            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing, criterion)
         totals.add(loss, correct, len(y))
     return totals.stats()

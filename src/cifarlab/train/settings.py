@@ -17,6 +17,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 MONITORS = {"val_loss": "min", "val_acc": "max"}  # metric -> its natural mode
 TRAINABLE = ("head", "all")
+LOSSES = ("cross_entropy", "focal")  # cifarlab.train.losses
 
 
 def _fail(owner: str, name: str, why: str, value: Any) -> None:
@@ -79,6 +80,9 @@ class TrainSettings:
     eta_min: float = 0.0
     max_epochs: int = 100
     label_smoothing: float = 0.0
+    loss: str = "cross_entropy"  # "cross_entropy" | "focal" (cifarlab.train.losses)
+    focal_gamma: float = 0.0  # focal only: (1 - p)^gamma down-weights confident examples
+    class_weights: tuple[float, ...] | None = None  # one per class, in class-index order
     monitor: str = "val_loss"  # "val_loss" | "val_acc" (accuracy as a fraction in [0, 1])
     mode: str | None = None  # "min" | "max"; None = the monitor's natural mode
     patience: int | None = None  # epochs without improvement before stopping; None = off
@@ -108,6 +112,7 @@ class TrainSettings:
         self._check_horizon()
         if not 0.0 <= self.label_smoothing < 1.0:
             _fail(o, "label_smoothing", "must be in [0, 1)", self.label_smoothing)
+        self._check_loss()
         _check_choice(o, "monitor", self.monitor, tuple(MONITORS))
         _check_choice(o, "mode", self.mode, ("min", "max"))
         if self.mode != MONITORS[self.monitor]:
@@ -127,8 +132,19 @@ class TrainSettings:
         """Accept plain values from config: phases as dicts/lists, mode left to the monitor."""
         phases = tuple(p if isinstance(p, Phase) else Phase(**dict(p)) for p in self.phases or ())
         object.__setattr__(self, "phases", phases)
+        if self.class_weights is not None and not isinstance(self.class_weights, tuple):
+            object.__setattr__(self, "class_weights", tuple(self.class_weights))
         if self.mode is None and self.monitor in MONITORS:
             object.__setattr__(self, "mode", MONITORS[self.monitor])
+
+    def _check_loss(self) -> None:
+        o = "TrainSettings"
+        _check_choice(o, "loss", self.loss, LOSSES)
+        _check_number(o, "focal_gamma", self.focal_gamma, low=0.0, strict=False)
+        if self.focal_gamma and self.loss != "focal":
+            _fail(o, "focal_gamma", "needs loss 'focal'", self.focal_gamma)
+        for w in self.class_weights or ():
+            _check_number(o, "class_weights", w, low=0.0, strict=True)
 
     def _check_horizon(self) -> None:
         o = "TrainSettings"
@@ -165,6 +181,8 @@ class TrainSettings:
         """JSON-ready plain values (phases as a list of dicts)."""
         d = dataclasses.asdict(self)
         d["phases"] = [dict(p) for p in d["phases"]]
+        if d["class_weights"] is not None:
+            d["class_weights"] = list(d["class_weights"])
         return d
 
     def fingerprint(self) -> str:

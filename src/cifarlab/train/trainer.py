@@ -33,6 +33,7 @@ from cifarlab.io import atomic_path, write_json
 from cifarlab.train import checkpoint as ck
 from cifarlab.train import distributed as ddp
 from cifarlab.train.early_stopping import EarlyStopping
+from cifarlab.train.losses import make_criterion
 from cifarlab.train.loop import EpochStats, epoch_line, evaluate, progress_bar, train_one_epoch
 from cifarlab.train.optim import build_optimizer
 from cifarlab.train.precision import Precision, make_precision
@@ -98,6 +99,7 @@ class _Run:
     plan: list[PlannedPhase] = field(init=False)
     stopper: EarlyStopping = field(init=False)
     base_grad: dict[str, bool] = field(init=False)
+    criterion: Any = field(init=False)  # None: plain cross-entropy (batch_loss's default)
     history: list[dict[str, Any]] = field(default_factory=list)
     optimizer: torch.optim.Optimizer | None = None
     phase_index: int = -1
@@ -110,6 +112,9 @@ class _Run:
         self.plan = plan_phases(s)
         self.stopper = EarlyStopping(s.mode, s.patience, s.min_delta)
         self.base_grad = {n: p.requires_grad for n, p in self.model.named_parameters()}
+        plain = s.loss == "cross_entropy" and s.class_weights is None
+        self.criterion = None if plain else make_criterion(
+            s.loss, gamma=s.focal_gamma, label_smoothing=s.label_smoothing, class_weights=s.class_weights)
 
     @property
     def total_epochs(self) -> int:
@@ -161,15 +166,16 @@ class _Run:
         train = train_one_epoch(
             self.net, self.train_loader, self.optimizer, self.precision, epoch=epoch,
             label_smoothing=s.label_smoothing, grad_clip=s.grad_clip, device=self.device,
-            bar=bar)
+            bar=bar, criterion=self.criterion)
         if s.bn_recalibration_batches:
             recalibrate_bn(self.model, self.train_loader, min(s.bn_recalibration_batches, len(self.train_loader)))
         if not ddp.active():
             return train, evaluate(self.model, self.val_loader, self.precision,
-                                   label_smoothing=s.label_smoothing, device=self.device)
+                                   label_smoothing=s.label_smoothing, device=self.device,
+                                   criterion=self.criterion)
         ddp.sync_buffers(self.model)  # every rank validates (and rank 0 saves) rank 0's
         val = evaluate(self.model, self.val_loader, self.precision,
-                       label_smoothing=s.label_smoothing, device=self.device)
+                       label_smoothing=s.label_smoothing, device=self.device, criterion=self.criterion)
         # Training shares are equal by construction (global batch / ranks, drop_last);
         # validation shards may differ by a sample, so they are weighted.
         return ddp.reduce_stats(train, 1), ddp.reduce_stats(val, self.val_loader.rank_samples)

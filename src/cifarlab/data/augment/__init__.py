@@ -31,7 +31,7 @@ torchvision.v2's deterministic batched kernels are used where they serve.
 
 from . import basic, color, erase, geometry, trivial  # noqa: F401  (register the ops)
 from ._base import OPS, register_op
-from .mix import MIXES, build_mix
+from .mix import MIXES, build_mix, recipe_mix_specs
 from .pipeline import Augment, build_augment
 
-__all__ = ["OPS", "MIXES", "Augment", "build_augment", "build_mix", "register_op"]
+__all__ = ["OPS", "MIXES", "Augment", "build_augment", "build_mix", "recipe_mix_specs", "register_op"]

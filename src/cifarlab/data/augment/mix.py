@@ -111,6 +111,16 @@ class MixChoice:
 MIXES = {"mixup": MixUp, "cutmix": CutMix}
 
 
+def recipe_mix_specs(mix: Mapping[str, float] | None) -> list[dict]:
+    """A recipe's ``mix: {mixup_alpha, cutmix_alpha, p}`` -> :func:`build_mix` specs: an
+    alpha of 0 (or absent) leaves that mix out; with both, each sample takes one of them
+    (as timm's Mixup switches between the two)."""
+    mix = dict(mix or {})
+    p = mix.get("p", 1.0)
+    return [{"op": op, "alpha": mix[key], "p": p}
+            for op, key in (("mixup", "mixup_alpha"), ("cutmix", "cutmix_alpha")) if mix.get(key)]
+
+
 def build_mix(spec: Mapping | Sequence[Mapping] | None, num_classes: int | None = None):
     """``{op: mixup|cutmix, alpha, p, num_classes}`` -> callable ``(x, y, gen[, num_classes])
     -> (x, soft_targets)``; a list of specs picks one per sample; None or [] -> None.
