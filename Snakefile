@@ -1,4 +1,4 @@
-# cifarlab: download -> split -> train -> evaluate -> aggregate -> figures -> report.
+# cifarlab: download -> split -> train -> evaluate -> ensemble -> aggregate -> figures -> report.
 # The same commands and paths as dvc.yaml (tests/test_frontends.py keeps them equal).
 from snakemake.utils import min_version, validate
 
@@ -25,6 +25,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/ensemble.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/explain.smk"
 

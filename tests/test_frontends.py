@@ -36,7 +36,7 @@ def snakemake_jobs(workdir: Path, profile: str) -> dict[str, tuple[str, set[str]
         outputs = re.search(r"^\s+output: (.*)$", block, re.M).group(1)
         command = re.search(r"^Shell command: (.*)$", block, re.M).group(1)
         command = command.split(" 2>&1 | tee ")[0]
-        wc = re.search(r"wildcards: exp=(\S+)", block)
+        wc = re.search(r"wildcards: (?:exp|ens)=(\S+)", block)
         jobs[m.group(1) + (f"@{wc.group(1)}" if wc else "")] = (command, set(outputs.split(", ")))
     return jobs
 

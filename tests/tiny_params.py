@@ -20,6 +20,7 @@ def tiny_params(data_dir: Path, experiments=("cnn4", "resnet_20"), *, n_train=20
     for recipe in raw["recipes"].values():  # several batches per epoch even on tiny data
         recipe.update(batch_size=32, eval_batch_size=64)
     raw["experiments"] = {name: raw["experiments"][name] for name in experiments}
+    raw["ensembles"] = {n: e for n, e in raw["ensembles"].items() if set(e["members"]) <= set(experiments)}
     for profile in raw["profiles"].values():  # seed counts only for the experiments kept
         profile["extra_seeds"] = {k: v for k, v in (profile.get("extra_seeds") or {}).items() if k in experiments}
     raw["profiles"]["quick"].update(

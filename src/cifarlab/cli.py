@@ -19,7 +19,7 @@ from typing import Any, Mapping, NoReturn
 from cifarlab.config import Config, ConfigError, build_config, load_config
 from cifarlab.errors import CifarlabError, describe_os_error, file_in_the_way
 
-STEPS = ("download", "split", "preview", "train", "evaluate", "aggregate", "figures", "report")
+STEPS = ("download", "split", "preview", "train", "evaluate", "ensemble", "aggregate", "figures", "report")
 PER_EXPERIMENT = ("train", "evaluate")
 EXIT_USER_ERROR = 2
 
@@ -31,6 +31,7 @@ def _parser(step: str | None) -> argparse.ArgumentParser:
     p.add_argument("--params", default="params.yaml", type=Path, help="parameter file")
     p.add_argument("--profile", default=None, help="profile name (overrides params.yaml)")
     p.add_argument("--experiment", default=None, help="experiment name (train, evaluate)")
+    p.add_argument("--ensemble", default=None, help="ensemble name (ensemble)")
     p.add_argument("--only", default=None,
                    help="subset: comma-separated study ids, experiment names or patterns")
     return p
@@ -57,8 +58,13 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
             if args.experiment is None:
                 raise ConfigError(f"{step}: --experiment is required")
             cfg.experiment(args.experiment)  # unknown names fail here, naming the key
+        name = args.experiment
+        if step == "ensemble":
+            if args.ensemble is None:
+                raise ConfigError("ensemble: --ensemble is required")
+            name = cfg.ensemble(args.ensemble).name  # unknown names fail here, naming the key
         module = importlib.import_module(f"cifarlab.steps.{step}")
-        module.run(cfg, experiment=args.experiment, command=list(command))
+        module.run(cfg, experiment=name, command=list(command))
     except (CifarlabError, OSError, ValueError) as exc:
         # OSError: a full disk, a read-only folder or a missing input is the user's to
         # fix; the message names the file, a traceback would only hide it.

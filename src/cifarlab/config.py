@@ -34,6 +34,7 @@ from cifarlab.config_types import (  # noqa: F401  (re-exported: steps import th
     SplitConfig,
     ExperimentConfig,
     SlurmResources,
+    EnsembleConfig,
     Config,
 )
 from cifarlab.names import check_param_names
@@ -60,6 +61,7 @@ def validate_params(raw: Mapping[str, Any], source: str = "params.yaml") -> None
         err = errors[0]
         raise ConfigError(f"{source}: {_dotted(err.absolute_path)}: {err.message}")
     _check_references(raw, source)
+    _check_ensembles(raw, source)
 
 
 def _check_references(raw: Mapping[str, Any], source: str) -> None:
@@ -84,6 +86,21 @@ def _check_references(raw: Mapping[str, Any], source: str) -> None:
                 raise ConfigError(
                     f"{source}: experiments.{name}.{ref}: unknown {ref} {exp[ref]!r}; known: {known}"
                 )
+
+
+def _check_ensembles(raw: Mapping[str, Any], source: str) -> None:
+    for name, ens in raw["ensembles"].items():
+        key = f"{source}: ensembles.{name}"
+        unknown = [m for m in ens["members"] if m not in raw["experiments"]]
+        if unknown:
+            raise ConfigError(f"{key}.members: unknown experiment(s) {', '.join(unknown)}")
+        over, n = ens.get("over", "members"), len(ens["members"])
+        if (over == "seeds") != (n == 1):
+            want = "exactly one member" if over == "seeds" else "two or more members (one member: over: seeds)"
+            raise ConfigError(f"{key}.members: over: {over} needs {want}, got {n}")
+        datasets = {raw["experiments"][m]["dataset"] for m in ens["members"]}
+        if len(datasets) > 1:
+            raise ConfigError(f"{key}.members: members train on different datasets ({', '.join(sorted(datasets))})")
 
 
 def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap: int | None = None,
@@ -230,6 +247,9 @@ def build_config(raw: Mapping[str, Any], source: str = "params.yaml") -> Config:
         raw=raw,
         studies=studies,
         slurm={rule: SlurmResources(**v) for rule, v in (raw.get("slurm") or {}).items()},
+        ensembles={n: EnsembleConfig(name=n, study=e["study"], members=tuple(e["members"]),
+                                     over=e.get("over", "members"), description=e.get("description", ""))
+                   for n, e in raw["ensembles"].items()},
     )
 
 

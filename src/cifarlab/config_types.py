@@ -184,6 +184,17 @@ class ExperimentConfig:
 
 
 @dataclass(frozen=True)
+class EnsembleConfig:
+    """Trained experiments whose saved predictions the ensemble step combines."""
+
+    name: str
+    study: str
+    members: tuple[str, ...]
+    over: str = "members"  # "members": seed k of every member; "seeds": every seed of one member
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class SlurmResources:
     """What a rule's SLURM job asks for (``params.yaml: slurm.<rule>``)."""
 
@@ -209,6 +220,14 @@ class Config:
     # Every experiment of params.yaml, whatever ``select`` kept: budgets and ablation bases
     # are the catalogue's, so a subset trains exactly as the whole catalogue would.
     catalogue: Mapping[str, ExperimentConfig] = field(default_factory=dict, repr=False)
+    ensembles: Mapping[str, EnsembleConfig] = field(default_factory=dict)  # those whose members are selected
+
+    def ensemble(self, name: str) -> EnsembleConfig:
+        try:
+            return self.ensembles[name]
+        except KeyError:
+            known = ", ".join(self.ensembles) or "none in this selection"
+            raise ConfigError(f"ensembles.{name}: no such ensemble; known: {known}") from None
 
     def experiment(self, name: str) -> ExperimentConfig:
         try:
@@ -230,7 +249,8 @@ class Config:
     def select(self, only: str | Sequence[str] | None) -> "Config":
         """This config with only the experiments ``only`` picks (see cifarlab.catalogue.select)."""
         names = select(self.experiments, {n: e.study for n, e in self.experiments.items()}, only)
-        return replace(self, experiments={n: self.experiments[n] for n in names})
+        kept = {n: e for n, e in self.ensembles.items() if set(e.members) <= set(names)}
+        return replace(self, experiments={n: self.experiments[n] for n in names}, ensembles=kept)
 
     def runs_in_study(self, study: str) -> int:
         """(experiment, seed) runs the active profile trains in ``study`` (budget shares)."""

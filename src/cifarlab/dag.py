@@ -15,6 +15,7 @@ RAW_DIR = "data/raw"
 SPLIT_DIR = "data/split"
 RUNS_DIR = "results/runs"
 STATE_DIR = "results/state"  # resume state: deliberately NOT a declared output
+ENSEMBLES_DIR = "results/ensembles"  # <name>/eval/<group>/<method>/ as evaluate's files, <name>/metrics.json
 TABLES_DIR = "results/tables"
 PLAN_DIR = "results/plan"  # `cifarlab plan`'s predictions (not a DAG step; aggregate reads them)
 FIGURES_DIR = "results/figures"
@@ -26,7 +27,8 @@ REPORT_HTML = f"{REPORT_DIR}/index.html"
 # provenance; evaluate writes results/runs/<exp>/eval/seed_<k>/ (EVAL_FILES) and the
 # seed summary results/runs/<exp>/metrics.json (the DVC metrics file).
 TRAIN_FILES = ("best.pt", "last.pt", "history.csv", "train.json")
-EVAL_FILES = ("metrics.json", "per_class.csv", "confusion.csv", "predictions.npz")
+VAL_PREDICTIONS = "val_predictions.npz"  # the validation split's probabilities (ensemble weights)
+EVAL_FILES = ("metrics.json", "per_class.csv", "confusion.csv", "predictions.npz", VAL_PREDICTIONS)
 TRAIN_PROV = "train.prov.json"
 EVAL_PROV = "evaluate.prov.json"
 TABLE_FILES = ("experiments.csv", "runs.csv", "scorecard.csv", "tables.json", "aggregate.prov.json")
@@ -77,6 +79,23 @@ def eval_outputs(experiment: str) -> list[str]:
     return [eval_dir(experiment), metrics_file(experiment)]
 
 
+def ensemble_eval_dir(name: str) -> str:
+    return f"{ENSEMBLES_DIR}/{name}/eval"
+
+
+def ensemble_metrics_file(name: str) -> str:
+    return f"{ENSEMBLES_DIR}/{name}/metrics.json"
+
+
+def ensemble_outputs(name: str) -> list[str]:
+    return [ensemble_eval_dir(name), ensemble_metrics_file(name)]
+
+
+def ensemble_inputs(members: Iterable[str]) -> list[str]:
+    """The members' evaluation folders (test and validation predictions)."""
+    return [eval_dir(m) for m in members]
+
+
 def explain_experiments(experiments: Iterable[str]) -> list[str]:
     """The configured experiments the explain step draws figures for (see EXPLAIN)."""
     return [e for e in experiments if e in EXPLAIN]
@@ -109,7 +128,12 @@ def param_keys(step: str, raw: Mapping[str, Any], experiment: str | None = None)
                 f"recipes.{entry['recipe']}"]
     if step == "explain":
         return ["profile", profile, "studies", "experiments", "recipes"]
-    if step in ("aggregate", "figures", "report"):
+    if step == "ensemble":
+        assert experiment is not None, "ensemble is a per-ensemble step (its name)"
+        return ["profile", profile, f"ensembles.{experiment}"]
+    if step == "aggregate":
+        return ["profile", profile, "studies", "experiments", "ensembles"]
+    if step in ("figures", "report"):
         return ["profile", profile, "studies", "experiments"]
     raise KeyError(f"unknown step {step!r}")
 

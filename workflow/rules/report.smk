@@ -2,6 +2,7 @@ rule aggregate:
     input:
         expand(dag.eval_outputs("{exp}"), exp=EXPERIMENTS),
         expand(dag.train_outputs("{exp}"), exp=EXPERIMENTS),
+        expand(dag.ensemble_outputs("{ens}"), ens=ENSEMBLES),
     output:
         directory(dag.TABLES_DIR),
     params:

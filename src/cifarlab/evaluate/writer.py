@@ -55,6 +55,15 @@ def metrics_record(evaluation: Evaluation, facts: Mapping[str, Any] | None = Non
     return record
 
 
+def write_predictions(path: str | os.PathLike, probs: np.ndarray, labels: np.ndarray,
+                      indices: np.ndarray) -> None:
+    """Probabilities float32 (N, K), labels and split indices int64 (N,) to one .npz, atomically
+    (evaluate's validation predictions, which the ensemble step fits its weights on)."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, probs=np.asarray(probs, dtype=np.float32),
+                            labels=np.asarray(labels, dtype=np.int64), indices=np.asarray(indices, dtype=np.int64))
+
+
 def write_evaluation(
     out_dir: str | os.PathLike,
     evaluation: Evaluation,

@@ -58,10 +58,28 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
     facts["peak_mem_mb"], facts["peak_mem_source"] = peak_memory_mb(device)
     wrong = evaluation.preds != evaluation.labels  # s004 quotes its most confident error
     facts["max_error_confidence"] = float(probs[wrong].max()) if wrong.any() else None
+    write_val_predictions(exp, model, budget, seed, device, meta, cfg.split.seed, out_dir)
     metrics = write_evaluation(out_dir, evaluation, indices=indices, facts=facts)
     print(f"evaluate: {exp.name} seed {seed}: top1 {metrics['top1']:.4f} top5 {metrics['top5']:.4f} "
           f"on {len(y)} test images", flush=True)
     return metrics
+
+
+def write_val_predictions(exp: ExperimentConfig, model, budget: dict[str, Any], seed: int, device: str,
+                          meta: dict, split_seed: int, out_dir: Path) -> None:
+    """The validation images training monitored (the budget's subset), predicted by the best
+    checkpoint: what the ensemble step fits its weights on, never the test labels."""
+    import torch
+
+    from cifarlab.evaluate import predict
+    from cifarlab.evaluate.writer import write_predictions
+    from cifarlab.steps.train import loader_over, split_part
+
+    images, labels, indices = split_part(exp, "val", budget["val_images"], split_seed)
+    loader = loader_over(exp, torch.from_numpy(images), torch.from_numpy(labels), device, train=False,
+                         seed=seed, num_classes=meta["num_classes"], resize=budget["input_px"])
+    probs, y = predict(model, loader, device)
+    write_predictions(out_dir / dag.VAL_PREDICTIONS, probs, y, indices)
 
 
 def _forward_flops(model, px: int, budget: dict[str, Any]) -> int:
