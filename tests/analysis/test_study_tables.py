@@ -40,8 +40,9 @@ def tables():
 
 def test_every_document_table_is_built_with_rows(tables):
     assert [(t.study, t.key) for t in TABLES] == list(tables)
+    next_steps = {(t.study, t.key) for t in TABLES if t.section == "next_steps"}  # tests/nextsteps
     for key, frame in tables.items():
-        assert len(frame) > 0, key
+        assert len(frame) > 0 or key in next_steps, key
     assert {t.study for t in TABLES} == {"s000", "s001", "s002", "s003", "s004"}
 
 

@@ -16,6 +16,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cifarlab.analysis import next_steps
+
 PERCENT = ("top1", "top5", "val_top1", "train_top1", "macro_f1", "weighted_f1")
 
 
@@ -25,6 +27,8 @@ class TableInputs:
     claims: Sequence[Mapping[str, Any]] = ()  # cifarlab.report.load_claims()
     facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # load_study_facts()
     per_class: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # experiment -> per_class.csv
+    confusion: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # experiment -> seed-mean confusion counts
+    ensembles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ensemble -> its metrics.json
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class StudyTable:
     caption: str  # what the document calls it
     build: Callable[[TableInputs], pd.DataFrame]
     note: str = ""
+    section: str = ""  # "next_steps": proposed by the document, not run in it (shown apart)
 
 
 def _rows(inputs: TableInputs, names: Sequence[str], labels: Mapping[str, str] | None = None,
@@ -237,7 +242,7 @@ TABLES: tuple[StudyTable, ...] = (
     StudyTable("s004", "dla34_grid", "s004 section 1.4 batch x epochs grid (DLA-34)", s004_dla34_grid,
                "rows are the document's epoch budgets; the quick profile caps every run's epochs"),
     StudyTable("s004", "per_class", "s004 section 2.3 classification report (WRN-16-8)", s004_per_class),
-)
+) + tuple(StudyTable(*spec, section="next_steps") for spec in next_steps.TABLE_SPECS)
 
 
 def build_tables(inputs: TableInputs) -> dict[tuple[str, str], pd.DataFrame]:

@@ -53,7 +53,7 @@ def check(site: Mapping[str, Any]) -> None:
     """Every table and figure must carry a 'provenance' key (None renders as a warning)."""
     items = list(site["tables"])
     for page in list(site["studies"]) + list(site["experiments"]):
-        items += list(page["tables"]) + list(page["figures"])
+        items += list(page["tables"]) + list(page.get("next_steps", [])) + list(page["figures"])
     for item in items:
         if "provenance" not in item:
             raise ValueError(f"report item {item.get('title', '?')!r} has no 'provenance' key")

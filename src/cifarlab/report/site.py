@@ -92,10 +92,10 @@ def _document_tables(tables_dir: Path, strict: bool) -> tuple[dict[str, list[dic
         if df.empty:
             empty.setdefault(study, []).append(f"{caption} (no rows in this run)")
             continue
-        out.setdefault(study, []).append(table_entry(
+        out.setdefault(study, []).append({**table_entry(
             # "mean ± std (n)" where a metric has several seeds
             display(df), caption, provenance=_table_prov(path, strict), source=str(path), label=caption,
-            note=str(item.get("note") or ""), as_written=True))
+            note=str(item.get("note") or ""), as_written=True), "section": str(item.get("section") or "")})
     return out, empty
 
 
@@ -143,8 +143,10 @@ def _study_page(study: str, figures: Mapping[str, dict], tables: list[dict],
                       "caption": " ".join(c for c in (caption, detail) if c)})
     exps = sorted(e for e, f in facts.items() if f.get("study") == study)
     title = f"{study}: {titles[study]}" if study in titles else STUDY_TITLES.get(study, study)
+    own = [t for t in tables if t.get("section") != "next_steps"]
     return {"study": study, "title": title, "file": f"studies/{study}.html",
-            "tables": tables, "figures": shown, "missing": missing, "experiments": exps}
+            "tables": own, "next_steps": [t for t in tables if t not in own], "figures": shown,
+            "missing": missing, "experiments": exps}
 
 
 def _experiment_page(name: str, fact: Mapping[str, Any], runs_dir: Path, figures: Mapping[str, dict],

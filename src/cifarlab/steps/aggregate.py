@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from cifarlab import dag
+from cifarlab.analysis.next_steps import mean_confusion, read_summaries
 from cifarlab.analysis.runs import load_run, seed_records
 from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
 from cifarlab.analysis.tables import aggregate, runs_table, scorecard
@@ -27,7 +28,7 @@ def describe(cfg: Config, exp: ExperimentConfig, family: str | None) -> dict[str
         "declared_dataset": exp.declared_dataset, "recipe": exp.recipe.name, "profile": cfg.profile.name,
         "max_epochs": exp.recipe.max_epochs, "train_size": meta["sizes"]["train"],
         "num_classes": meta["num_classes"], "device": cfg.profile.device, "family": family,
-        "ablation_of": exp.ablation_of, "description": exp.description,
+        "ablation_of": exp.ablation_of, "description": exp.description, "next_step": exp.next_step,
     }
 
 
@@ -49,7 +50,10 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
                for r in seed_records(runs[name], describe(cfg, exp, family.get(name)))]
     claims = load_claims()
     table = aggregate(records)
-    inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()})
+    ensemble_files = [dag.ensemble_metrics_file(n) for n in cfg.ensembles]
+    inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()},
+                         confusion={n: mean_confusion(r) for n, r in runs.items()},
+                         ensembles=read_summaries(ensemble_files))
     frames = {"experiments.csv": table, "runs.csv": runs_table(records), "scorecard.csv": scorecard(table, claims)}
     index = []
     built = build_tables(inputs)
@@ -57,7 +61,7 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
         name = f"{spec.study}__{spec.key}.csv"
         frames[name] = frame = built[(spec.study, spec.key)]
         index.append({"study": spec.study, "key": spec.key, "caption": spec.caption, "note": spec.note,
-                      "file": f"{dag.TABLES_DIR}/{name}", "rows": len(frame)})
+                      "file": f"{dag.TABLES_DIR}/{name}", "rows": len(frame), "section": spec.section})
     plan = Path(dag.PLAN_DIR) / f"{cfg.profile.name}.csv"
     if plan.is_file():  # `cifarlab plan` ran before this run: its prediction beside the measurement
         frames["overview__predicted_vs_actual.csv"] = timing = predicted_vs_actual(read_plan(plan), table)
@@ -70,6 +74,7 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
         for name, frame in frames.items():
             frame.to_csv(stage / name, index=False)
         write_json(stage / "tables.json", index)
-        inputs_md5 = [Path(dag.run_dir(n)) for n in cfg.experiments] + ([plan] if plan.is_file() else [])
+        inputs_md5 = ([Path(dag.run_dir(n)) for n in cfg.experiments] + [Path(f) for f in ensemble_files]
+                      + ([plan] if plan.is_file() else []))
         record(cfg, "aggregate", command, inputs_md5, stage / "aggregate.prov.json")
     print(table[["experiment", "n_seeds", "top1", "top1_std", "params"]].to_string(index=False), flush=True)
