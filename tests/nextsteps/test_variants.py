@@ -33,3 +33,16 @@ def test_variants_share_the_study_budget_rather_than_adding_to_it():
     runs = quick.runs_in_study("s004")
     assert runs == sum(len(e.seeds) for e in quick.catalogue.values() if e.study == "s004")
     assert runs == sum(1 for e in RAW["experiments"].values() if e["study"] == "s004")  # one seed each
+
+
+def test_class_weights_must_match_the_classes_before_training():
+    import pytest
+
+    from cifarlab.config import ConfigError
+    from cifarlab.steps.train import check_class_weights
+
+    exp = load_config(REPO / "params.yaml", "quick").experiment("wrn_16_8_confusion_weights")
+    check_class_weights(exp, 10)
+    with pytest.raises(ConfigError, match=r"experiments\.wrn_16_8_confusion_weights: recipe loss\.class_weights "
+                                          r"has 10 weights, fashion_mnist has 100 classes"):
+        check_class_weights(exp, 100)
