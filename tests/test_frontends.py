@@ -77,6 +77,7 @@ def test_the_full_profile_plan_lists_every_run_with_its_seeds(tmp_path):
     planned = dict(re.findall(r"^Job \d+: train (\w+), seeds ([\d,]+):", dry.stdout, re.M))
     assert set(planned) == set(RAW["experiments"])
     assert all(len(seeds.split(",")) >= 3 for seeds in planned.values())
+    assert set(re.findall(r"^\s+wildcards: ens=(\w+)", dry.stdout, re.M)) == set(RAW["ensembles"])
     # ImageNet-100 has no local path: warned about, still in the plan
     for exp in ("resnet50_imagenet", "resnet50_se_imagenet"):
         assert f"warning: {exp}: datasets.imagenet100.local is not set" in dry.stderr
