@@ -98,7 +98,7 @@ def project_path(root_kind: str, *parts: str) -> Path:
 
 
 # The params maps whose keys become paths, keys or wildcards, and the fields naming them.
-NAMED_MAPS = ("datasets", "recipes", "experiments", "profiles", "studies")
+NAMED_MAPS = ("datasets", "recipes", "experiments", "ensembles", "profiles", "studies")
 REFERENCES = {"experiments": ("study", "recipe", "dataset"), "profiles": ("dataset",)}
 
 
