@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, NoReturn
 
+from cifarlab import phases
 from cifarlab.config import Config, ConfigError, build_config, load_config
 from cifarlab.errors import CifarlabError, describe_os_error, file_in_the_way
 
@@ -51,13 +52,17 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
     args = _parser(step).parse_args(argv)
     step = step or args.step
     command = [sys.executable.rsplit("/", 1)[-1], *sys.argv] if argv is None else argv
+    phases.set_context(step, args.experiment)
+    phases.mark("start-up")  # the interpreter and the imports above
     try:
         cfg = load_config(args.params, args.profile).select(args.only)
+        phases.mark("config")
         if step in PER_EXPERIMENT:
             if args.experiment is None:
                 raise ConfigError(f"{step}: --experiment is required")
             cfg.experiment(args.experiment)  # unknown names fail here, naming the key
         module = importlib.import_module(f"cifarlab.steps.{step}")
+        phases.mark("step import")
         module.run(cfg, experiment=args.experiment, command=list(command))
     except (CifarlabError, OSError, ValueError) as exc:
         # OSError: a full disk, a read-only folder or a missing input is the user's to
