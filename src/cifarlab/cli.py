@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, NoReturn
 
-from cifarlab import phases
+from cifarlab import phases, threads
 from cifarlab.config import Config, ConfigError, build_config, load_config
 from cifarlab.errors import CifarlabError, describe_os_error, file_in_the_way
 
@@ -55,6 +55,7 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
     phases.set_context(step, args.experiment)
     phases.mark("start-up")  # the interpreter and the imports above
     try:
+        threads.pin(threads.step_threads())  # before anything loads torch or a BLAS
         cfg = load_config(args.params, args.profile).select(args.only)
         phases.mark("config")
         if step in PER_EXPERIMENT:

@@ -34,3 +34,14 @@ def train_gpus(wc):
 def slurm_resources(rule):
     """cpus_per_task, mem_mb, runtime for a SLURM job of ``rule`` (params.yaml: slurm)."""
     return CFG.slurm[rule].resources() if rule in CFG.slurm else {}
+
+
+def rule_threads(name):
+    """Compute threads of one job. One machine: 1, so `--cores N` runs N jobs side by side
+    and never more compute threads than cores (two one-thread fits on two cores beat two
+    two-thread fits: bench/threads.py). A SLURM job owns the CPUs it asks for
+    (params.yaml slurm.<rule>.cpus); Snakemake exports the threads as OMP_NUM_THREADS and
+    each step holds torch to them (cifarlab.threads)."""
+    if (workflow.non_local_exec or workflow.remote_exec) and name in CFG.slurm:
+        return CFG.slurm[name].cpus
+    return 1

@@ -1,4 +1,5 @@
 rule evaluate:
+    threads: rule_threads("evaluate")
     input:
         dag.SPLIT_DIR,
         dag.train_dir("{exp}"),

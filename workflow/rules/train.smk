@@ -1,4 +1,5 @@
 rule train:
+    threads: rule_threads("train")
     input:
         dag.SPLIT_DIR,
     output:

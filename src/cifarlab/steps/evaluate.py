@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from cifarlab import dag, phases
+from cifarlab import dag, phases, threads
 from cifarlab.config import Config, ExperimentConfig
 from cifarlab.io import atomic_path, read_json, write_json
 from cifarlab.steps._common import read_meta, record, split_dir
@@ -88,6 +88,7 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
 
     exp = cfg.experiment(experiment)
     device = resolve_device(cfg.profile.device)
+    threads.pin_torch()
     meta = read_meta(exp.dataset.name)
     train_dir = Path(dag.train_dir(experiment))
     with atomic_path(dag.eval_dir(experiment)) as stage:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Sequence
 
-from cifarlab import dag, phases
+from cifarlab import dag, phases, threads
 from cifarlab.config import Config, ConfigError, ExperimentConfig, ProfileConfig
 from cifarlab.io import atomic_path, write_json
 from cifarlab.steps._common import read_meta, record, split_dir
@@ -220,7 +220,8 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     phases.mark("fit")
     if not ddp.is_main():  # rank 0 writes; the others go on to the next seed
         return final
-    write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(), **facts})
+    write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(),
+                                    "threads": torch.get_num_threads(), **facts})
     marker.write_text(identity)
     phases.mark("seed files")
     return final
@@ -245,6 +246,7 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     if exp.gpus > 1 and not ddp.in_worker():
         return launch_workers(cfg, exp)
     device = resolve_device(cfg.profile.device, exp.gpus)
+    threads.pin_torch()
     if ddp.in_worker():
         device = ddp.init(device)
     train_settings(exp, cfg.profile)  # bad values fail here, before any work
