@@ -45,3 +45,16 @@ def rule_threads(name):
     if (workflow.non_local_exec or workflow.remote_exec) and name in CFG.slurm:
         return CFG.slurm[name].cpus
     return 1
+
+
+def job_priority(wc):
+    """Longest job first, so that no long run starts last and leaves cores idle at the
+    end (LPT scheduling): a budgeted profile knows each experiment's share of its study
+    (study_seconds x its seeds / the study's runs), cnn4's being the largest. Evaluate
+    takes its train job's priority, which puts it right after that job on the critical
+    path. Unbudgeted profiles (GPU) leave the order to Snakemake."""
+    budget = CFG.profile.budget
+    if budget is None:
+        return 0
+    exp = CFG.experiment(wc.exp)
+    return round(budget.study_seconds * len(exp.seeds) / CFG.runs_in_study(exp.study))
