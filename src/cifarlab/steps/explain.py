@@ -211,7 +211,6 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     from cifarlab.device import resolve_device
     from cifarlab.io import atomic_path
     from cifarlab.provenance import collect_provenance
-
     from cifarlab.threads import pin_torch
 
     device = resolve_device(cfg.profile.device)
