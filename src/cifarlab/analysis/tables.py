@@ -19,7 +19,8 @@ from cifarlab.analysis.stats.intervals import seed_interval, wilson_fraction
 # Column order of experiments.csv; a record's other keys follow these, in sorted order.
 EXPERIMENT_COLUMNS = (
     "rank", "experiment", "study", "model", "dataset", "declared_dataset", "recipe", "profile",
-    "top1", "top1_ci_low", "top1_ci_high", "top5", "top5_ci_low", "top5_ci_high", "loss", "macro_f1", "weighted_f1", "val_top1", "train_top1",
+    "top1", "top1_ci_low", "top1_ci_high", "top5", "top5_ci_low", "top5_ci_high",  # 95% intervals
+    "loss", "macro_f1", "weighted_f1", "val_top1", "train_top1",
     "params", "params_m", "flops", "param_efficiency",
     "latency_ms_per_image_b1", "latency_ms_per_image_batched", "peak_mem_mb", "peak_mem_source",
     "train_seconds", "epochs", "max_epochs", "best_epoch", "train_size", "num_classes", "device",

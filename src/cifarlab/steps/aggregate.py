@@ -12,7 +12,7 @@ import pandas as pd
 
 from cifarlab import dag
 from cifarlab.analysis.runs import load_run, seed_correct, seed_records
-from cifarlab.analysis.stats.claimed import power_table
+from cifarlab.analysis.stats.claimed import power_display, power_table
 from cifarlab.analysis.stats.comparisons import COMPARISON_COLUMNS, comparison_table
 from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
 from cifarlab.analysis.tables import aggregate, runs_table, scorecard
@@ -56,6 +56,16 @@ def _cost_plan(cfg: Config) -> tuple[pd.DataFrame | None, str]:
     return None, ""
 
 
+def _power_entry(rows: int, cost_profile: str) -> dict[str, Any]:
+    """tables.json's entry of the power table (the overview page shows it)."""
+    priced = f"cifarlab plan's {cost_profile} profile" if cost_profile else "no plan (run `cifarlab plan`)"
+    return {"study": "overview", "key": "power", "rows": rows, "file": f"{dag.TABLES_DIR}/overview__power.csv",
+            "caption": "Power: could this run detect each difference a document claims, and what would",
+            "note": "80% power, two-sided 5%, from each paired comparison's measured seed spread and per-image "
+                    "variance (cifarlab.analysis.stats.power); cost: training the needed seeds of both runs, "
+                    f"priced by {priced}"}
+
+
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     facts = load_study_facts()
     family = {m: f for f, ms in (facts.get("s002", {}).get("families") or {}).items() for m in ms}
@@ -78,7 +88,9 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
                       "file": f"{dag.TABLES_DIR}/{name}", "rows": len(frame)})
     plan = Path(dag.PLAN_DIR) / f"{cfg.profile.name}.csv"
     cost_plan = _cost_plan(cfg)
-    frames["power.csv"] = power_table(pairs, claims, table, *cost_plan)
+    frames["power.csv"] = power = power_table(pairs, claims, table, *cost_plan)
+    frames["overview__power.csv"] = power_display(power)
+    index.append(_power_entry(len(power), cost_plan[1]))
     if plan.is_file():  # `cifarlab plan` ran before this run: its prediction beside the measurement
         frames["overview__predicted_vs_actual.csv"] = timing = predicted_vs_actual(read_plan(plan), table)
         index.append({"study": "overview", "key": "predicted_vs_actual", "rows": len(timing),

@@ -124,3 +124,24 @@ def power_table(comparisons: pd.DataFrame, claims: Sequence[Mapping[str, Any]], 
         if claim is not None:
             rows.append(power_row(row, claim, experiments, plan, plan_profile))
     return pd.DataFrame(rows, columns=list(POWER_COLUMNS))
+
+
+def power_display(power: pd.DataFrame) -> pd.DataFrame:
+    """power.csv for a page: differences in points, the verdict on detection in words."""
+    if power.empty:
+        return pd.DataFrame()
+
+    def needs(r) -> str:
+        if pd.isna(r.seeds_needed):
+            return f"out of reach with {int(r.test_images_available):,} test images"
+        return f"{int(r.seeds_needed)} seed{'s' if r.seeds_needed > 1 else ''} x {int(r.images_needed):,} images"
+
+    return pd.DataFrame({
+        "study": power["study"], "comparison": power["kind"], "experiment": power["experiment"],
+        "reference": power["reference"], "claimed delta (points)": power["claimed_delta"] * 100.0,
+        "measured delta (points)": power["measured_delta"] * 100.0, "where claimed": power["source"],
+        "seeds x images": [f"{int(m)} x {int(n):,}" for m, n in zip(power["n_seeds"], power["n_images"])],
+        "power": power["power"], "detectable here": ["yes" if d else "no" for d in power["detectable"]],
+        "needed at 80% power": [needs(r) for r in power.itertuples()],
+        "cost (device-hours)": power["cost_hours"], "seed spread": power["seed_var_source"],
+    })
