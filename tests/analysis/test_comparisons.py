@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from cifarlab.analysis.stats.claimed import POWER_COLUMNS, claimed_delta, power_table
-from cifarlab.analysis.stats.comparisons import COMPARISON_COLUMNS, comparison_table, document_pairs
+from cifarlab.analysis.stats.comparisons import (COMPARISON_COLUMNS, comparison_table, document_comparisons,
+                                                 document_pairs)
 from cifarlab.analysis.stats.paired import compare
 from cifarlab.analysis.study_tables import DLA_GRID
 from cifarlab.analysis.tables import aggregate, scorecard
@@ -69,6 +70,16 @@ def test_every_kind_of_document_comparison_is_made(study):
     close = pairs.set_index("experiment").loc["dla34_b128_e50"]  # 69% vs 70%: not told apart
     assert close["tied"] and close["delta_ci_low"] < 0 < close["delta_ci_high"]
     assert "cnn4" not in set(pairs["experiment"]) | set(pairs["reference"])
+    assert set(document_comparisons(pairs)["kind"]) == {"stage", "ablation", "rank_neighbour", "se", "grid_vs_best"}
+    assert list(document_comparisons(pairs).columns) == list(COMPARISON_COLUMNS)
+
+
+def test_the_grid_trends_pair_each_cell_with_its_neighbours():
+    table = aggregate([r for i, e in enumerate(DLA_GRID) for r in _run(e, "s004", 0.5 + i / 100)])
+    trends = {(e, r) for _, kind, e, r in document_pairs(table, FACTS) if kind == "grid_trend"}
+    assert len(trends) == 12  # 3 batches x 2 epoch steps + 3 epoch budgets x 2 batch steps
+    assert {("dla34_b64_e50", "dla34_b64_e20"), ("dla34", "dla34_b256_e50"), ("dla34", "dla34_b128_e100"),
+            ("dla34_b128_e20", "dla34_b64_e20")} <= trends
 
 
 def test_pairs_on_different_datasets_are_left_out():

@@ -245,7 +245,7 @@ def build_site(*, tables_dir: str | os.PathLike, figure_dirs: Mapping[str, str |
     return {
         "title": title, "generated_utc": generated, "profile": dict(profile), "quick": quick,
         "banner": QUICK_BANNER if quick else f"Profile {profile.get('name')}: only scorecard rows with a "
-                  "'reproduced' or 'not reproduced' verdict compare with a document.",
+                  "'reproduced', 'not reproduced' or 'inconclusive' verdict compare with a document.",
         "summary": _summary(profile, exp_df, provenance or (index_tables[0]["provenance"] if index_tables else None),
                             generated),
         "notices": _notices(card), "tables": index_tables, "studies": studies, "experiments": pages,

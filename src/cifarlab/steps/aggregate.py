@@ -13,7 +13,7 @@ import pandas as pd
 from cifarlab import dag
 from cifarlab.analysis.runs import load_run, seed_correct, seed_records
 from cifarlab.analysis.stats.claimed import power_display, power_table
-from cifarlab.analysis.stats.comparisons import COMPARISON_COLUMNS, comparison_table
+from cifarlab.analysis.stats.comparisons import comparison_table, document_comparisons
 from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
 from cifarlab.analysis.tables import aggregate, runs_table, scorecard
 from cifarlab.analysis.timing import predicted_vs_actual, read_plan
@@ -78,7 +78,7 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()}, pairs)
     frames = {"experiments.csv": table, "runs.csv": runs_table(records),
               "scorecard.csv": scorecard(table, claims, comparisons=pairs),
-              "comparisons.csv": pairs[list(COMPARISON_COLUMNS)]}
+              "comparisons.csv": document_comparisons(pairs)}
     index = []
     built = build_tables(inputs)
     for spec in TABLES:

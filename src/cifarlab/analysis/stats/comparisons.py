@@ -7,7 +7,10 @@ Which pairs (``kind``):
   s002's ECA kernel sizes, Ghost ratio and ECA positions), the DLA-34 grid apart;
 - ``rank_neighbour``: s002 Table 1 ranked by our top-1, each model against the one above;
 - ``se``: s003's ResNet-50 with SE against without;
-- ``grid_vs_best``: every DLA-34 grid cell against the cell with the best mean top-1.
+- ``grid_vs_best``: every DLA-34 grid cell against the cell with the best mean top-1;
+- ``grid_trend`` (for the power table only, not in comparisons.csv): each DLA-34 cell
+  against its neighbour with fewer epochs (same batch) or a smaller batch (same epochs),
+  the trends the document reads off its grid.
 
 ``delta`` is experiment minus reference (a fraction): an ablation's cost, a lower rank's
 gap. Pairs that did not both run, were trained on different datasets, or share no seed
@@ -16,7 +19,7 @@ and test image are left out. The statistics are :func:`cifarlab.analysis.stats.p
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,7 +28,8 @@ from cifarlab.analysis.stats.paired import align, compare
 
 COMPARISON_COLUMNS = ("study", "kind", "experiment", "reference", "delta", "delta_ci_low", "delta_ci_high",
                       "p_value", "n_images", "n_seeds", "tied")
-KINDS = ("stage", "ablation", "rank_neighbour", "se", "grid_vs_best")
+DOCUMENT_KINDS = ("stage", "ablation", "rank_neighbour", "se", "grid_vs_best")  # comparisons.csv
+KINDS = DOCUMENT_KINDS + ("grid_trend",)
 SE_PAIR = ("resnet50_se_imagenet", "resnet50_imagenet")
 
 Correct = Mapping[int, tuple[np.ndarray, np.ndarray]]  # seed -> (test-image indices, top-1 correct)
@@ -56,6 +60,12 @@ def document_pairs(experiments: pd.DataFrame, facts: Mapping[str, Mapping[str, A
     if grid:
         best = max(grid, key=lambda e: (df.loc[e, "top1"], e == "dla34"))
         pairs += [("s004", "grid_vs_best", e, best) for e in grid if e != best]
+        cell = {DLA_GRID[e]: e for e in grid}  # (batch, epochs) -> experiment
+        for (batch, epochs), e in sorted(cell.items()):
+            fewer = max((x for b, x in cell if b == batch and x < epochs), default=None)
+            smaller = max((b for b, x in cell if x == epochs and b < batch), default=None)
+            pairs += [("s004", "grid_trend", e, cell[(batch, fewer)])] if fewer else []
+            pairs += [("s004", "grid_trend", e, cell[(smaller, epochs)])] if smaller else []
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(dict.fromkeys(pairs), key=lambda p: (p[0], order[p[1]]))
 
@@ -96,5 +106,7 @@ def seed_deltas(row: Mapping[str, Any]) -> list[float]:
     return [float(x) for x in str(text).split(";")] if isinstance(text, str) and text else []
 
 
-def kinds_of(comparisons: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
-    return comparisons[comparisons["kind"].isin(kinds)].reset_index(drop=True)
+def document_comparisons(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """comparisons.csv: the document kinds' rows, COMPARISON_COLUMNS only."""
+    keep = comparisons["kind"].isin(DOCUMENT_KINDS)
+    return comparisons.loc[keep, list(COMPARISON_COLUMNS)].reset_index(drop=True)
