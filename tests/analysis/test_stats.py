@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2, norm, t
 
-from cifarlab.analysis.stats.intervals import seed_interval, wilson, wilson_fraction
+from cifarlab.analysis.stats.intervals import error_bars, seed_interval, wilson, wilson_fraction
 from cifarlab.analysis.stats.paired import align, bootstrap_deltas, combined_p, compare, mcnemar_exact
 from cifarlab.analysis.stats.power import design, power, se_to_detect, standard_error
 from cifarlab.analysis.stats.verdicts import interval_verdict
@@ -52,6 +52,11 @@ def test_seed_interval_is_wilson_for_one_seed_and_a_variance_sum_for_several():
     assert wide[1] - wide[0] > narrow[1] - narrow[0] > 2 * t.ppf(0.975, m - 1) * math.sqrt(a) * 0.999
     assert seed_interval([0.5, 0.5], 100) == pytest.approx(wilson_fraction(0.5, 100), abs=0.01)  # no spread
     assert all(math.isnan(x) for x in seed_interval([], 100))
+
+
+def test_error_bars_for_matplotlib():
+    bars = error_bars([0.5, 0.8, 0.7], [0.4, 0.75, float("nan")], [0.65, 0.9, 0.72], scale=100)
+    np.testing.assert_allclose(bars, [[10, 5, 0], [15, 10, 2]], atol=1e-9)
 
 
 @pytest.mark.parametrize("n10, n01, expected", [

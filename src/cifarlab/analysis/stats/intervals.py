@@ -64,3 +64,12 @@ def seed_interval(values: Sequence[float], n_test: float, level: float = LEVEL) 
     quantile = norm.ppf(q) if a == 0.0 else t.ppf(q, (a + b) ** 2 * (m - 1) / a**2)
     half = float(quantile) * math.sqrt(a + b)
     return max(0.0, p - half), min(1.0, p + half)
+
+
+def error_bars(mean: Sequence[float], low: Sequence[float], high: Sequence[float], scale: float = 1.0):
+    """matplotlib's asymmetric ``yerr`` / ``xerr`` (2, N) from a mean and its interval,
+    times ``scale`` (100 for percent); 0 where a bound is missing, never negative."""
+    import numpy as np
+
+    m, lo, hi = (np.asarray(x, dtype=float) * scale for x in (mean, low, high))
+    return np.clip(np.nan_to_num(np.vstack([m - lo, hi - m]), nan=0.0), 0.0, None)
