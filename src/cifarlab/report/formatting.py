@@ -20,7 +20,7 @@ INTEGER_COLUMNS = frozenset({
 DECIMALS = {"loss": 4, "params_m": 3, "latency_ms_per_image_b1": 3, "latency_ms_per_image_batched": 3,
             "train_seconds": 1}
 MISSING = "—"
-_UNIT_COLUMNS = ("claimed", "measured", "delta")  # scorecard cells in the claim's own unit
+_UNIT_COLUMNS = ("claimed", "measured", "delta", "ci_low", "ci_high")  # scorecard cells in the claim's own unit
 
 
 def _missing(value: Any) -> bool:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from cifarlab.analysis.catalogue import FIGURES, OVERVIEW, FigureSpec, study_figures
 from cifarlab.analysis.runs import load_run
+from cifarlab.analysis.stats.verdicts import RULE as VERDICT_RULE
 from cifarlab.analysis.study_tables import display
 from cifarlab.io import read_json
 from cifarlab.provenance import sidecar_path, utc_now
@@ -34,12 +35,13 @@ EXPERIMENT_COLUMNS = (
     "macro_f1", "params", "param_efficiency", "latency_ms_per_image_b1", "peak_mem_mb", "train_seconds",
     "epochs", "best_epoch",
 )
-SCORECARD_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "delta", "unit", "verdict",
-                     "reason", "status", "reasons", "caveat", "section")
+SCORECARD_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "ci_low", "ci_high", "delta", "unit",
+                     "verdict", "reason", "needed", "status", "reasons", "caveat", "section")
 SCORECARD_CAPTION = (
     "The documents' claimed numbers (as printed; percent for accuracies) beside ours. Only rows whose "
-    "verdict is 'reproduced' or 'not reproduced' compare like with like; 'not comparable' rows were "
-    "measured under other conditions (see the reason) and neither reproduce nor refute the claim.")
+    "verdict is 'reproduced', 'not reproduced' or 'inconclusive' compare like with like; 'not comparable' rows were "
+    "measured under other conditions (see the reason) and neither reproduce nor refute the claim. "
+    + VERDICT_RULE)
 QUICK_BANNER = (
     "Quick profile: small data, few epochs, CPU. These numbers check that the workflow runs; they "
     "are not a reproduction of any document's result, whatever the scorecard's claimed column says.")
@@ -243,7 +245,7 @@ def build_site(*, tables_dir: str | os.PathLike, figure_dirs: Mapping[str, str |
     return {
         "title": title, "generated_utc": generated, "profile": dict(profile), "quick": quick,
         "banner": QUICK_BANNER if quick else f"Profile {profile.get('name')}: only scorecard rows with a "
-                  "'reproduced' or 'not reproduced' verdict compare with a document.",
+                  "'reproduced', 'not reproduced' or 'inconclusive' verdict compare with a document.",
         "summary": _summary(profile, exp_df, provenance or (index_tables[0]["provenance"] if index_tables else None),
                             generated),
         "notices": _notices(card), "tables": index_tables, "studies": studies, "experiments": pages,
