@@ -17,6 +17,13 @@ import numpy as np
 import pandas as pd
 
 PERCENT = ("top1", "top5", "val_top1", "train_top1", "macro_f1", "weighted_f1")
+# Counts print as integers (a mean over seeds that is not whole keeps one decimal), in the
+# documents' tables (display) and the report's own (cifarlab.report.formatting).
+COUNT_COLUMNS = frozenset({
+    "rank", "params", "flops", "support", "epochs", "max_epochs", "best_epoch", "train_size", "num_classes",
+    "n_test", "count", "top5_k", "latency_batch_size", "latency_threads", "n_seeds", "n_images", "n models",
+    "epochs (document)", "batch size",
+})
 
 
 @dataclass(frozen=True)
@@ -254,17 +261,27 @@ def display(df: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
         if col.endswith("_std") or col == "n_seeds":
             continue
         std = df.get(f"{col}_std")
-        out[col] = [_cell(v, None if std is None else std[k], n[k], digits) for k, v in df[col].items()]
+        places = 0 if col in COUNT_COLUMNS else digits
+        out[col] = [_cell(v, None if std is None else std[k], n[k], places) for k, v in df[col].items()]
     return out
 
 
+def count_text(value: float) -> str:
+    """A count: "76,562"; a mean of counts over seeds that is not whole: "28.3"."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def _cell(value: Any, std: Any, n: Any, digits: int) -> str:
+    """``digits`` 0: a count (:func:`count_text`)."""
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return ""
-        text = f"{value:,.{digits}f}" if abs(value) < 1e5 else f"{value:,.0f}"
+        if digits == 0:
+            text = count_text(value)
+        else:
+            text = f"{value:,.{digits}f}" if abs(value) < 1e5 else f"{value:,.0f}"
         if std is not None and not pd.isna(std) and int(n) > 1:
-            text += f" ± {std:.{digits}f} ({int(n)})"
+            text += f" ± {std:.{max(digits, 1)}f} ({int(n)})"
         return text
     if isinstance(value, (int, np.integer)):
         return f"{value:,}"
