@@ -54,6 +54,24 @@ def _is_fraction(column: str) -> bool:
     return column in FRACTION_COLUMNS or column.removesuffix("_std") in FRACTION_COLUMNS
 
 
+def interval_label(metric: str) -> str:
+    """The header of ``metric``'s 95% interval column (see :func:`with_intervals`)."""
+    return f"{metric} 95% interval (%)"
+
+
+def with_intervals(df: pd.DataFrame, metrics: Sequence[str] = ("top1", "top5")) -> pd.DataFrame:
+    """``df`` plus one text column per metric, "[61.20, 68.35]" in percent, folded from the
+    fraction columns ``<metric>_ci_low`` / ``<metric>_ci_high`` where the table has them."""
+    out = df.copy()
+    for metric in metrics:
+        low, high = f"{metric}_ci_low", f"{metric}_ci_high"
+        if {low, high} <= set(df.columns):
+            out[interval_label(metric)] = [
+                MISSING if _missing(lo) or _missing(hi) else f"[{float(lo) * 100:.2f}, {float(hi) * 100:.2f}]"
+                for lo, hi in zip(df[low], df[high])]
+    return out
+
+
 def column_label(column: str) -> str:
     """Header text: fraction columns say they are shown in percent."""
     return f"{column} (%)" if _is_fraction(column) else column
