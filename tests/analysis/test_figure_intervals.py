@@ -127,3 +127,15 @@ def test_every_experiment_of_a_table_appears_in_its_figure(spec):
 def test_s004_model_chart_includes_vit():
     fig = catalogue.FIGURES["s004_models"].draw(catalogue.FigureInputs(experiments=_every_experiment(), runs={}))
     assert "vit" in _drawn(fig)
+
+
+def test_per_class_bars_draw_a_class_interval_when_the_frame_has_one():
+    from cifarlab.analysis import per_class
+
+    pc = pd.DataFrame({"class": ["x", "y", "macro avg"], "accuracy": [0.5, 0.9, 0.7],
+                       "accuracy_ci_low": [0.4, 0.85, 0.6], "accuracy_ci_high": [0.6, 0.93, 0.8]})
+    fig = per_class.plot_per_class_accuracy(pc)
+    assert intervals_drawn(fig) == [CI_LABEL]
+    assert sorted((round(s[:, 1].min(), 6), round(s[:, 1].max(), 6)) for s in _segments(fig)) == \
+        [(40.0, 60.0), (85.0, 93.0)]  # the average row is no class
+    assert intervals_drawn(per_class.plot_per_class_accuracy(pc[["class", "accuracy"]])) == []
