@@ -30,8 +30,9 @@ def test_the_section_splits_decided_measured_and_not_run():
     assert {f["verdict"]: f["n"] for f in sec["filters"]} == {
         "reproduced": 1, "not reproduced": 1, "inconclusive": 1, "not comparable": 3}
     assert "needed" in sec["full"]["columns"]  # issue 16: the seeds and images that would decide
-    reason = sec["full"]["columns"].index("reason")
-    assert sec["full"]["col_classes"][reason] == "text"  # prose wraps in a readable width
+    layout = dict(zip(sec["full"]["columns"], sec["full"]["col_classes"]))
+    assert layout["reason"] == layout["caveat"] == "text"  # prose wraps in a readable width
+    assert layout["section"] == "wrap" and layout["claimed"] == ""  # phrases may wrap, numbers never
     none = scorecard_section(pd.DataFrame(SCORECARD[:2]), "scorecard.csv", None)
     assert none["decided"] is None  # no empty table: the page says so in words
 

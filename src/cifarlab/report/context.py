@@ -58,14 +58,16 @@ def column_class(cells: Sequence[str]) -> str:
 def table_entry(df: pd.DataFrame, title: str, *, provenance: Mapping[str, Any] | None, source: str,
                 caption: str = "", columns: Sequence[str] | None = None, collapsed: bool = False,
                 row_classes: Sequence[str] | None = None, label: str = "", note: str = "",
-                as_written: bool = False) -> dict[str, Any]:
+                as_written: bool = False, layout: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One table for the templates: header, rows of display strings, provenance.
 
     ``as_written``: numbers in the CSV's own units (the documents' tables), else
-    fractions shown as percent (:func:`cifarlab.report.formatting.format_value`)."""
+    fractions shown as percent (:func:`cifarlab.report.formatting.format_value`).
+    ``layout``: column -> class where a table knows better than :func:`column_class`."""
     header, rows = table_rows(df, columns, as_written=as_written)
     src = Path(source)
-    classes = [column_class([r[i] for r in rows]) for i in range(len(header))]
+    cols = [c for c in (columns or df.columns) if c in df.columns]  # as table_rows keeps them
+    classes = [(layout or {}).get(c) or column_class([r[i] for r in rows]) for i, c in enumerate(cols)]
     return {
         "id": slug(f"table-{src.parent.name}-{src.stem}-{title}"), "title": title, "label": label,
         "caption": caption, "note": note, "columns": header, "rows": rows,

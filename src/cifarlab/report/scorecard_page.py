@@ -16,6 +16,10 @@ VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive", "not comparable
 DECIDED = ("reproduced", "not reproduced")
 SCORECARD_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "delta", "unit", "verdict",
                      "reason", "needed", "status", "reasons", "caveat", "section")
+# The reason says why a verdict was reached: it gets the room; a caveat is prose too; the
+# section, what is needed and the names wrap only when the page is narrow.
+LAYOUT = {"reason": "text", "caveat": "text", "section": "wrap", "needed": "wrap", "experiment": "wrap",
+          "metric": "wrap", "verdict": "wrap"}
 DECIDED_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "delta", "unit", "verdict", "reason")
 SCORECARD_CAPTION = (
     "The documents' claimed numbers (as printed; percent for accuracies) beside ours. Only rows whose "
@@ -63,16 +67,16 @@ def scorecard_section(card: pd.DataFrame, source: str, prov: Mapping[str, Any] |
                               caption="How many of each document's claims got each verdict."),
         "decided": None if decided.empty else table_entry(
             decided, f"Claims decided ({len(decided)})", provenance=prov, source=source,
-            columns=DECIDED_COLUMNS, row_classes=_rows(decided),
+            columns=DECIDED_COLUMNS, row_classes=_rows(decided), layout=LAYOUT,
             caption="The claims this run could compare like with like: reproduced or not."),
         "undecided": int(len(ran) - len(decided)),
         "full": table_entry(ran, f"Full scorecard ({len(ran)} measured claims)", provenance=prov, source=source,
-                            caption=SCORECARD_CAPTION, columns=columns, row_classes=_rows(ran)),
+                            caption=SCORECARD_CAPTION, columns=columns, row_classes=_rows(ran), layout=LAYOUT),
         "filters": [{"verdict": name, "slug": slug(name), "n": int(found[name])}
                     for name in _order(set(found.index)) if name in found.index],
         "not_run": None if not_run.empty else table_entry(
             not_run, f"Claims not run ({len(not_run)})", provenance=prov, source=source,
-            columns=("study", "experiment", "metric", "claimed", "unit", "caveat"), collapsed=True,
+            columns=("study", "experiment", "metric", "claimed", "unit", "caveat"), collapsed=True, layout=LAYOUT,
             caption="Document claims whose experiment is not in this run."),
     }
 
