@@ -228,6 +228,7 @@ def build_site(*, tables_dir: str | os.PathLike, figure_dirs: Mapping[str, str |
                   "'reproduced' or 'not reproduced' verdict compare with a document.",
         "summary": _summary(profile, exp_df, provenance or (index_tables[0]["provenance"] if index_tables else None),
                             generated),
-        "notices": _notices(card), "scorecard": scorecard, "tables": index_tables, "studies": studies, "experiments": pages,
+        "notices": _notices(card), "scorecard": scorecard, "tables": index_tables, "studies": studies,
+        "experiments": pages,
         "figures": list(figures.values()), "provenance": dict(provenance) if provenance else None,
     }
