@@ -164,7 +164,7 @@ def test_index_summary_first_then_the_filterable_scorecard(site, browser):
     measured = len(verdicts) - verdicts.count("not run")
     assert page.evaluate(COLUMN_CELLS, ["#scorecard-summary table.data", "total"])[-1] == str(len(verdicts))
     decided = page.evaluate(COLUMN_CELLS, ["#scorecard-summary .table-block:nth-of-type(2) table.data", "verdict"])
-    assert sorted(decided) == ["not reproduced", "reproduced"]
+    assert sorted(decided) == sorted(v for v in verdicts if v in ("reproduced", "not reproduced"))
     details = page.locator("details.scorecard")
     assert not details.evaluate("d => d.open")  # collapsed until asked for
     details.locator("summary").first.click()

@@ -16,7 +16,7 @@ from tests.report.site_fixture import SCORECARD, build_tree
 def test_verdict_counts_per_study_with_totals():
     counts = verdict_counts(pd.DataFrame(SCORECARD)).set_index("study")
     assert counts.loc["s000", "not comparable"] == 2 and counts.loc["s000", "reproduced"] == 0
-    assert counts.loc["s001", ["reproduced", "not reproduced", "not comparable", "total"]].tolist() == [1, 1, 1, 3]
+    assert counts.loc["s001", ["reproduced", "not reproduced", "not comparable", "total"]].tolist() == [1, 2, 1, 4]
     assert counts.loc["s004", "inconclusive"] == 1 and counts.loc["s002", "not run"] == 1
     assert counts.loc["all", "total"] == len(SCORECARD)
     assert list(counts.columns[:3]) == ["reproduced", "not reproduced", "inconclusive"]  # decided first
@@ -24,11 +24,16 @@ def test_verdict_counts_per_study_with_totals():
 
 def test_the_section_splits_decided_measured_and_not_run():
     sec = scorecard_section(pd.DataFrame(SCORECARD), "scorecard.csv", None)
-    decided = {(r[1], r[2], r[7]) for r in sec["decided"]["rows"]}
-    assert decided == {("efficientnet_b2", "params", "reproduced"), ("efficientnet_b2", "params_m", "not reproduced")}
-    assert len(sec["full"]["rows"]) == 6 and sec["undecided"] == 4 and len(sec["not_run"]["rows"]) == 1
+    rows = pd.DataFrame(sec["decided"]["rows"], columns=sec["decided"]["columns"])
+    decided = set(zip(rows["experiment"], rows["metric"], rows["verdict"]))
+    assert decided == {("efficientnet_b2", "params", "reproduced"), ("efficientnet_b2", "params_m", "not reproduced"),
+                       ("efficientnet_b2", "top1", "not reproduced")}
+    assert len(sec["full"]["rows"]) == 7 and sec["undecided"] == 4 and len(sec["not_run"]["rows"]) == 1
     assert {f["verdict"]: f["n"] for f in sec["filters"]} == {
-        "reproduced": 1, "not reproduced": 1, "inconclusive": 1, "not comparable": 3}
+        "reproduced": 1, "not reproduced": 2, "inconclusive": 1, "not comparable": 3}
+    full = pd.DataFrame(sec["full"]["rows"], columns=sec["full"]["columns"]).set_index("metric")
+    assert sorted(full.loc["top1", "measured [95% interval]"]) == ["61.10 [50.80, 70.50]", "65.50",
+                                                                   "93.90 [88.80, 99.00]"]
     assert "needed" in sec["full"]["columns"]  # issue 16: the seeds and images that would decide
     layout = dict(zip(sec["full"]["columns"], sec["full"]["col_classes"]))
     assert layout["reason"] == layout["caveat"] == "text"  # prose wraps in a readable width
@@ -46,7 +51,7 @@ def test_index_opens_with_the_summary_and_collapses_the_full_scorecard(index):
     order = [index.index(f'id="{i}"') for i in ("scorecard-summary", "summary", "scorecard-full", "tables")]
     assert order == sorted(order)
     full = index[index.index('id="scorecard-full"'):index.index('id="tables"')]
-    assert re.search(r'<details class="scorecard">\s*<summary>Show all 6 measured claims', full)
+    assert re.search(r'<details class="scorecard">\s*<summary>Show all 7 measured claims', full)
     assert full.count('type="radio"') == 1 + 4  # all + each verdict present
     assert "#scorecard-full:has(#vf-not-comparable:checked)" in full and "<script" not in index
 

@@ -10,17 +10,23 @@ from typing import Any, Mapping
 import pandas as pd
 
 from cifarlab.report.context import slug, table_entry
+from cifarlab.report.formatting import format_value
 
 # The reader's order: decided first, then why the others were not.
 VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive", "not comparable", "claim unreliable", "not run")
 DECIDED = ("reproduced", "not reproduced")
-SCORECARD_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "delta", "unit", "verdict",
+# The measured value with its 95% interval (the scorecard's ci_low / ci_high, in the claim's
+# unit) in one cell, "60.71 [57.59, 63.21]", as the documents' tables print it: one column
+# less keeps the page within 1400 px.
+MEASURED = "measured [95% interval]"
+SCORECARD_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", MEASURED, "delta", "unit", "verdict",
                      "reason", "needed", "status", "reasons", "caveat", "section")
 # The reason says why a verdict was reached: it gets the room; a caveat is prose too; the
 # section, what is needed and the names wrap only when the page is narrow.
 LAYOUT = {"reason": "text", "caveat": "text", "section": "wrap", "needed": "wrap", "experiment": "wrap",
-          "metric": "wrap", "verdict": "wrap"}
-DECIDED_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "delta", "unit", "verdict", "reason")
+          "metric": "wrap", "verdict": "wrap", MEASURED: "wrap"}
+DECIDED_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", MEASURED, "delta", "unit", "verdict",
+                   "reason")
 SCORECARD_CAPTION = (
     "The documents' claimed numbers (as printed; percent for accuracies) beside ours. Only rows whose "
     "verdict is 'reproduced' or 'not reproduced' compare like with like; 'not comparable' rows were "
@@ -46,6 +52,18 @@ def verdict_counts(card: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis(index="study", columns=None).reset_index()
 
 
+def with_interval(card: pd.DataFrame) -> pd.DataFrame:
+    """``card`` with "measured" replaced by "measured [95% interval]" text cells where the
+    scorecard has ``ci_low`` / ``ci_high`` (a row without an interval shows its value)."""
+    if not {"measured", "ci_low", "ci_high"} <= set(card.columns):
+        return card
+    unit = card["unit"] if "unit" in card.columns else pd.Series(None, index=card.index)
+    cells = [format_value("measured", m, u) + ("" if pd.isna(lo) or pd.isna(hi) else
+                                                f" [{format_value('ci_low', lo, u)}, {format_value('ci_high', hi, u)}]")
+             for m, lo, hi, u in zip(card["measured"], card["ci_low"], card["ci_high"], unit)]
+    return card.drop(columns=["measured"]).assign(**{MEASURED: cells})
+
+
 def _rows(card: pd.DataFrame) -> list[str]:
     return [f"verdict-{slug(v)}" for v in verdicts(card)]
 
@@ -55,6 +73,7 @@ def scorecard_section(card: pd.DataFrame, source: str, prov: Mapping[str, Any] |
     latter None when no claim was decided), the ``full`` scorecard of measured claims with
     the ``filters`` (verdict, its slug, how many rows), and ``not_run`` (a collapsed table
     or None)."""
+    card = with_interval(card)
     v = verdicts(card)
     ran, not_run = card[v != "not run"], card[v == "not run"]
     decided = ran[verdicts(ran).isin(DECIDED)]
