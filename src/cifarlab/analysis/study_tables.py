@@ -20,6 +20,13 @@ import numpy as np
 import pandas as pd
 
 PERCENT = ("top1", "top5", "val_top1", "train_top1", "macro_f1", "weighted_f1")
+# Counts print as integers (a mean over seeds that is not whole keeps one decimal), in the
+# documents' tables (display) and the report's own (cifarlab.report.formatting).
+COUNT_COLUMNS = frozenset({
+    "rank", "params", "flops", "support", "epochs", "max_epochs", "best_epoch", "train_size", "num_classes",
+    "n_test", "count", "top5_k", "latency_batch_size", "latency_threads", "n_seeds", "n_images", "n models",
+    "epochs (document)", "batch size",
+})
 _SUFFIXES = ("", "_std", "_ci_low", "_ci_high")  # a metric's partner columns, in display order
 _CI = ("_ci_low", "_ci_high")
 
@@ -338,9 +345,15 @@ def display(df: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
         if col == "p" or str(col).startswith("p ("):
             out[col] = ["" if pd.isna(v) else f"{v:.3g}" for v in df[col]]
             continue
-        out[col] = [_cell(v, None if std is None else std[k], n[k], digits)
+        places = 0 if col in COUNT_COLUMNS else digits
+        out[col] = [_cell(v, None if std is None else std[k], n[k], places)
                     + ("" if low is None else _interval(low[k], high[k], digits)) for k, v in df[col].items()]
     return out
+
+
+def count_text(value: float) -> str:
+    """A count: "76,562"; a mean of counts over seeds that is not whole: "28.3"."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def _interval(low: Any, high: Any, digits: int) -> str:
@@ -350,12 +363,16 @@ def _interval(low: Any, high: Any, digits: int) -> str:
 
 
 def _cell(value: Any, std: Any, n: Any, digits: int) -> str:
+    """``digits`` 0: a count (:func:`count_text`)."""
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return ""
-        text = f"{value:,.{digits}f}" if abs(value) < 1e5 else f"{value:,.0f}"
+        if digits == 0:
+            text = count_text(value)
+        else:
+            text = f"{value:,.{digits}f}" if abs(value) < 1e5 else f"{value:,.0f}"
         if std is not None and not pd.isna(std) and int(n) > 1:
-            text += f" ± {std:.{digits}f} ({int(n)})"
+            text += f" ± {std:.{max(digits, 1)}f} ({int(n)})"
         return text
     if isinstance(value, (int, np.integer)):
         return f"{value:,}"
