@@ -8,6 +8,8 @@ FMNIST := /usr/share/datasets/fashion-mnist
 export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run record test env data-offline schema clean
+# make run SUMMARY_ARGS=--write-reference: this run becomes models/run_reference.json.
+SUMMARY_ARGS ?=
 
 # uv, then the locked environment (bytecode compiled: every rule is a fresh process).
 env: .venv/.synced
@@ -25,10 +27,12 @@ data-offline:
 run: env data-offline
 	@# A killed run leaves a lock: removed when no Snakemake runs here, else who holds it.
 	@$(UV) run python -m cifarlab.snakelock
+	@# This machine's speed against the cost table's, and the duration to expect.
+	@$(UV) run python -m cifarlab.speed || echo "cifarlab: speed check failed; running anyway" >&2
 	@start=$$(date +%s); \
 	$(UV) run snakemake --cores $(CORES) --resources gpu=0 && \
 	$(MAKE) --no-print-directory record && \
-	$(UV) run python -m cifarlab.report.run_summary --seconds $$(( $$(date +%s) - start ))
+	$(UV) run python -m cifarlab.report.run_summary --cores $(CORES) --seconds $$(( $$(date +%s) - start )) $(SUMMARY_ARGS)
 
 # Record Snakemake's outputs in dvc.lock. `dvc commit` relinks files into its cache, which
 # renews their mtimes; `snakemake --touch` then restores the order Snakemake expects.

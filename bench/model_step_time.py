@@ -19,50 +19,23 @@ attention models run several times slower per FLOP than plain convolutions).
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
-import statistics
-import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from cifarlab.models import get_model, get_model_info, list_models
+from cifarlab.models import get_model_info, list_models
+from cifarlab.speed import step_seconds
 
 
 COST_TABLE = Path(__file__).resolve().parents[1] / "src" / "cifarlab" / "models" / "cpu_cost.json"
 
 
-def build(name: str, size: int | None) -> tuple[torch.nn.Module, int]:
-    """The model at ``size`` px (its registry size when None)."""
-    info = get_model_info(name)
-    if size is None or size == info.input_size:
-        return get_model(name, 100), info.input_size
-    takes_size = "img_size" in inspect.signature(info.factory).parameters
-    return get_model(name, 100, **({"img_size": size} if takes_size else {})), size
-
-
 def step_time(name: str, batch: int, steps: int, device: torch.device, size: int | None = None) -> float:
     """Median seconds of one forward+backward step (after one warm-up step)."""
-    model, size = build(name, size)
-    model = model.to(device).train()
-    x = torch.randn(batch, 3, size, size, device=device)
-    y = torch.randint(0, 100, (batch,), device=device)
-    times = []
-    for i in range(steps + 1):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        F.cross_entropy(model(x), y).backward()
-        model.zero_grad(set_to_none=True)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i:  # step 0 is warm-up
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return step_seconds(name, batch, steps, size, str(device))
 
 
 def main() -> None:

@@ -85,3 +85,13 @@ def test_the_full_profile_plan_lists_every_run_with_its_seeds(tmp_path):
     assert {f"train@{e}" for e in RAW["experiments"]} <= set(re.findall(r"^(train@\w+):", status, re.M))
     subset = run_tool(["snakemake", "-n", "--cores", "1", "--config", "only=s003"], work).stdout
     assert set(re.findall(r"^Job \d+: train (\w+),", subset, re.M)) == {"resnet50_imagenet", "resnet50_se_imagenet"}
+
+
+def test_a_subset_explains_only_its_own_experiments(tmp_path):
+    # `only=cnn4` has no experiment that explain draws from: it must not ask for
+    # efficientnet_b2's checkpoint (it did, and failed), and the command carries the subset.
+    work = copy_workflow(tmp_path)
+    dry = run_tool(["snakemake", dag.EXPLAIN_DIR, "-n", "-p", "--forceall", "--cores", "1",
+                    "--config", "only=cnn4"], work).stdout
+    assert "python workflow/scripts/explain.py --profile quick --only cnn4" in dry
+    assert "efficientnet_b2" not in dry

@@ -105,7 +105,8 @@ def test_pure_modules_do_not_import_torch():
     code = (
         "import sys, cifarlab.provenance, cifarlab.analysis, cifarlab.analysis.tables, cifarlab.analysis.plots, "
         "cifarlab.analysis.runs, cifarlab.report, cifarlab.evaluate, cifarlab.analysis.study_tables, "
-        "cifarlab.analysis.scorecard, cifarlab.budget, cifarlab.catalogue, cifarlab.steps.aggregate, "
+        "cifarlab.analysis.scorecard, cifarlab.analysis.stats.comparisons, cifarlab.analysis.stats.claimed, "
+        "cifarlab.analysis.stats.verdicts, cifarlab.budget, cifarlab.catalogue, cifarlab.steps.aggregate, "
         "cifarlab.steps.figures, cifarlab.steps.report, cifarlab.steps.train, cifarlab.steps.evaluate; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )

@@ -46,7 +46,14 @@ def test_snakemake_runs_the_whole_dag_to_the_report(workspace):
     for exp in ("cnn4", "resnet_20"):
         metrics = json.loads((workspace / f"results/runs/{exp}/metrics.json").read_text())
         assert 0.0 <= metrics["top1"] <= 1.0 and metrics["params"] > 0
+        assert metrics["top1_ci_low"] <= metrics["top1"] <= metrics["top1_ci_high"]  # 95% over seeds and images
         assert exp in html
+    tables = workspace / "results" / "tables"
+    header = (tables / "experiments.csv").read_text().splitlines()[0].split(",")
+    assert {"top1_ci_low", "top1_ci_high", "top5_ci_low", "top5_ci_high"} <= set(header)
+    assert (tables / "comparisons.csv").read_text().splitlines()[0] == (
+        "study,kind,experiment,reference,delta,delta_ci_low,delta_ci_high,p_value,n_images,n_seeds,tied")
+    assert (tables / "power.csv").is_file()
     # every figure has a provenance sidecar naming its commit-independent params hash
     pngs = list((workspace / "results/figures").rglob("*.png"))
     assert pngs and all(p.with_suffix(".prov.json").is_file() for p in pngs)
@@ -78,3 +85,4 @@ def test_param_change_reruns_only_that_experiment_and_shows_in_dvc_diffs(workspa
     assert f"recipes.{recipe}.optimizer.lr" in params_diff, params_diff
     metrics_diff = run_tool(["dvc", "metrics", "diff", "--all"], workspace).stdout
     assert "results/runs/resnet_20/metrics.json" in metrics_diff, metrics_diff
+    assert "top1_ci_low" in metrics_diff and "top1_ci_high" in metrics_diff, metrics_diff

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, NoReturn
 
+from cifarlab import phases, threads
 from cifarlab.config import Config, ConfigError, build_config, load_config
 from cifarlab.errors import CifarlabError, describe_os_error, file_in_the_way
 
@@ -52,8 +53,12 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
     args = _parser(step).parse_args(argv)
     step = step or args.step
     command = [sys.executable.rsplit("/", 1)[-1], *sys.argv] if argv is None else argv
+    phases.set_context(step, args.experiment)
+    phases.mark("start-up")  # the interpreter and the imports above
     try:
+        threads.pin(threads.step_threads())  # before anything loads torch or a BLAS
         cfg = load_config(args.params, args.profile).select(args.only)
+        phases.mark("config")
         if step in PER_EXPERIMENT:
             if args.experiment is None:
                 raise ConfigError(f"{step}: --experiment is required")
@@ -64,6 +69,7 @@ def run_step(step: str | None = None, argv: list[str] | None = None) -> int:
                 raise ConfigError("ensemble: --ensemble is required")
             name = cfg.ensemble(args.ensemble).name  # unknown names fail here, naming the key
         module = importlib.import_module(f"cifarlab.steps.{step}")
+        phases.mark("step import")
         module.run(cfg, experiment=name, command=list(command))
     except (CifarlabError, OSError, ValueError) as exc:
         # OSError: a full disk, a read-only folder or a missing input is the user's to

@@ -31,7 +31,8 @@ VAL_PREDICTIONS = "val_predictions.npz"  # the validation split's probabilities 
 EVAL_FILES = ("metrics.json", "per_class.csv", "confusion.csv", "predictions.npz", VAL_PREDICTIONS)
 TRAIN_PROV = "train.prov.json"
 EVAL_PROV = "evaluate.prov.json"
-TABLE_FILES = ("experiments.csv", "runs.csv", "scorecard.csv", "tables.json", "aggregate.prov.json")
+TABLE_FILES = ("experiments.csv", "runs.csv", "scorecard.csv", "comparisons.csv", "power.csv", "tables.json",
+               "aggregate.prov.json")
 PREVIEW_DIR = f"{FIGURES_DIR}/data"  # sample grids and augmentation previews
 SUMMARY_DIR = f"{FIGURES_DIR}/summary"  # accuracy bars, curves, confusion matrices
 EXPLAIN_DIR = f"{FIGURES_DIR}/explain"  # figures drawn from a checkpoint (Grad-CAM, feature maps)

@@ -9,6 +9,7 @@ Screenshots of the index and one study page go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -17,7 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.report.site_fixture import EVIL, build_tree
+from tests.report.site_fixture import EVIL, SCORECARD, build_tree
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CANDIDATES = ("chromium", "chromium-browser")
@@ -77,6 +78,8 @@ def _check_page(page, url: str) -> tuple[int, list[str]]:
     empty = page.evaluate("Array.from(document.querySelectorAll('table.data'))"
                           ".filter(t => t.querySelectorAll('tbody tr:not(.empty)').length === 0).length")
     assert empty == 0, f"{url}: {empty} tables without rows"
+    # A reader opens the collapsed sections (the full scorecard, long tables) to reach their panels.
+    page.evaluate("document.querySelectorAll('details:not(.prov)').forEach(d => d.open = true)")
     panels = page.locator("details.prov")
     for i in range(panels.count()):
         panel = panels.nth(i)
@@ -135,3 +138,83 @@ def test_html_injection_in_a_description_shows_as_text(site, browser):
     assert page.locator(".description").inner_text() == EVIL
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert not errors  # no alert dialog, no error from a broken image
+
+
+WIDE = {"width": 1400, "height": 1000}  # issue 16: no table runs off the page at 1400 px
+COLUMN_CELLS = """([table, header]) => {
+    const t = document.querySelector(table);
+    const i = Array.from(t.querySelectorAll('thead th')).findIndex(th => th.textContent.trim() === header);
+    return i < 0 ? null : Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells[i].textContent.trim());
+}"""
+
+
+def _open_all_details(page) -> None:
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+
+
+def test_index_summary_first_then_the_filterable_scorecard(site, browser):
+    page = browser.new_page(viewport=WIDE)
+    errors = _open(page, (site / "index.html").as_uri())
+    summary, full = page.locator("#scorecard-summary"), page.locator("#scorecard-full")
+    assert summary.bounding_box()["y"] < full.bounding_box()["y"]
+    assert page.locator("#scorecard-summary h2").inner_text() == "Scorecard at a glance"
+    assert page.evaluate(COLUMN_CELLS, ["#scorecard-summary table.data", "study"]) == \
+        ["s000", "s001", "s002", "s004", "all"]
+    verdicts = [c["verdict"] for c in SCORECARD]
+    measured = len(verdicts) - verdicts.count("not run")
+    assert page.evaluate(COLUMN_CELLS, ["#scorecard-summary table.data", "total"])[-1] == str(len(verdicts))
+    decided = page.evaluate(COLUMN_CELLS, ["#scorecard-summary .table-block:nth-of-type(2) table.data", "verdict"])
+    assert sorted(decided) == sorted(v for v in verdicts if v in ("reproduced", "not reproduced"))
+    details = page.locator("details.scorecard")
+    assert not details.evaluate("d => d.open")  # collapsed until asked for
+    details.locator("summary").first.click()
+    rows = page.locator("#scorecard-full .filtered table.data > tbody > tr")
+    assert sum(r.is_visible() for r in rows.all()) == measured
+    page.locator("label.verdict-not-comparable").click()  # the CSS-only filter
+    shown = [r.get_attribute("class") for r in rows.all() if r.is_visible()]
+    assert shown == ["verdict-not-comparable"] * verdicts.count("not comparable")
+    page.locator("#vf-all").check()
+    assert sum(r.is_visible() for r in rows.all()) == measured
+    tallest = max(r.bounding_box()["height"] for r in rows.all())
+    assert tallest < 120, f"a scorecard row is {tallest:.0f} px tall (over 6 lines): its reason column is too narrow"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-index-1400.png"), full_page=True)
+    assert not errors
+
+
+def test_no_table_wider_than_the_page_at_1400px(site, browser):
+    page = browser.new_page(viewport=WIDE)
+    for html in sorted(site.rglob("*.html")):
+        errors = _open(page, html.as_uri())
+        _open_all_details(page)  # collapsed tables count too
+        over = page.evaluate("""() => Array.from(document.querySelectorAll('table')).filter(t => {
+            const box = t.closest('.scroll');
+            return t.getBoundingClientRect().right > window.innerWidth + 1
+                || (box && box.scrollWidth > box.clientWidth + 1);
+        }).map(t => t.closest('section') ? t.closest('section').id : t.outerHTML.slice(0, 80))""")
+        assert not over, f"{html.relative_to(site)}: tables wider than 1400 px: {over}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"], html.name
+        assert not errors
+
+
+def test_intervals_error_bars_and_integer_counts_are_shown(site, browser):
+    page = browser.new_page(viewport=WIDE)
+    _open(page, (site / "index.html").as_uri())
+    intervals = page.evaluate(COLUMN_CELLS, ["section[id^=table-tables-experiments] table.data",
+                                             "top1 95% interval (%)"])
+    assert intervals and all(re.fullmatch(r"\[\d+\.\d\d, \d+\.\d\d\]", c) for c in intervals), intervals
+    epochs = page.evaluate(COLUMN_CELLS, ["section[id^=table-tables-experiments] table.data", "epochs"])
+    assert epochs and all(re.fullmatch(r"\d[\d,]*", c) for c in epochs), epochs
+    _open_all_details(page)
+    claimed = page.evaluate(COLUMN_CELLS, ["#scorecard-full .filtered table.data", "claimed"])
+    assert "29" in claimed and "7,715,084" in claimed  # an epoch and a parameter count
+    _open(page, (site / "studies" / "s004.html").as_uri())
+    for column in ("epochs", "best_epoch"):
+        cells = page.evaluate(COLUMN_CELLS, ["table.data", column])
+        assert cells and all(re.fullmatch(r"\d[\d,]*|", c) for c in cells), (column, cells)
+    bars = page.locator("figure[data-intervals]")
+    assert bars.count() >= 1 and "95% interval" in bars.first.get_attribute("data-intervals")
+    assert "Error bars: 95% interval" in bars.first.locator("figcaption").inner_text()
+    _open(page, (site / "studies" / "overview.html").as_uri())
+    drawn = {f.get_attribute("id"): f.get_attribute("data-intervals") for f in page.locator("figure").all()}
+    assert "95% interval" in drawn["overview-all_top1"] and "95% interval" in drawn["overview-seed_spread"]

@@ -173,14 +173,27 @@ def test_normalize_is_torchvisions():
     assert torch.equal(normalize(x, mean, std), TF.normalize(x, list(mean), list(std)))
 
 
+@pytest.mark.parametrize("size", [16, 20, 64])
+def test_resize_is_torchvisions(size):
+    import torch
+    import torchvision.transforms.v2.functional as TF
+
+    from cifarlab.data.tv_functional import resize_bilinear
+
+    x = torch.rand(4, 3, 32, 32)
+    assert torch.equal(resize_bilinear(x, size), TF.resize(x, [size, size], antialias=True))
+    assert resize_bilinear(x, 32) is x
+
+
 def test_a_plain_run_loads_and_normalizes_without_torchvision():
-    # torchvision's package import costs ~1.7 s a process; a run that only normalises skips it.
+    # torchvision's package import costs ~1.7 s a process; a run that only resizes and
+    # normalises skips it.
     import subprocess
     import sys
 
     code = ("import sys, torch; from cifarlab.data.loader import DeviceLoader; "
             "x = torch.zeros(8, 3, 8, 8, dtype=torch.uint8); y = torch.zeros(8, dtype=torch.long); "
-            "list(DeviceLoader(x, y, 4, train=False, normalize=((0.5,) * 3, (0.25,) * 3))); "
+            "list(DeviceLoader(x, y, 4, train=False, normalize=((0.5,) * 3, (0.25,) * 3), resize=16)); "
             "print('torchvision' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -115,6 +115,9 @@ def test_write_evaluation_files(tmp_path):
     assert metrics == record
     assert set(SUMMARY_KEYS) | set(FACT_KEYS) <= set(metrics)
     assert metrics["top1"] == pytest.approx(0.666667) and metrics["flops"] == 5678 and metrics["val_top1"] == 0.9
+    # 4 of 6 right: the 95% Wilson interval (tests/analysis/test_stats.py checks the formula)
+    assert metrics["top1_ci_low"] < metrics["top1"] < metrics["top1_ci_high"]
+    assert metrics["top5_ci_high"] <= 1.0 and metrics["top5_ci_low"] <= metrics["top5"]
     assert metrics["latency_ms_per_image_batched"] is None  # not supplied: null, key still there
     assert all(not isinstance(v, (dict, list)) for v in metrics.values())  # flat for dvc metrics diff
     per = pd.read_csv(tmp_path / "per_class.csv")
@@ -138,3 +141,17 @@ def test_metrics_record_rejects_bad_facts():
         metrics_record(ev, {"params": [1, 2]})
     with pytest.raises(ValueError, match="indices"):
         write_evaluation("unused", ev, indices=np.arange(3))
+
+
+def test_seed_summary_interval_over_seeds_and_images():
+    """The experiment's metrics.json (the DVC metric): one seed keeps its Wilson interval,
+    several seeds get the variance-sum interval, never the mean of the seeds' bounds."""
+    from cifarlab.analysis.stats.intervals import seed_interval, wilson_fraction
+    from cifarlab.evaluate.seeds import seed_summary
+
+    one = seed_summary({0: {"top1": 0.5, "top5": 0.9, "n_test": 300, "top1_ci_low": 0.0, "top1_ci_high": 1.0}})
+    assert (one["top1_ci_low"], one["top1_ci_high"]) == pytest.approx(wilson_fraction(0.5, 300), abs=1e-6)
+    three = seed_summary({s: {"top1": v, "top5": 0.9, "n_test": 300} for s, v in enumerate((0.5, 0.56, 0.6))})
+    assert (three["top1_ci_low"], three["top1_ci_high"]) == pytest.approx(
+        seed_interval([0.5, 0.56, 0.6], 300), abs=1e-6)
+    assert three["per_seed"]["1"]["top1"] == 0.56 and "top1_ci_low" in three["per_seed"]["1"]

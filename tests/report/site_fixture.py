@@ -17,10 +17,12 @@ from cifarlab.analysis.figbase import save_figure
 from cifarlab.analysis.images import plot_gradcam
 from cifarlab.analysis.sample_figures import plot_augmentation_preview, plot_sample_grid
 from cifarlab.analysis.runs import load_run, seed_records
+from cifarlab.analysis.study_tables import TableInputs, s004_models
 from cifarlab.analysis.tables import aggregate, runs_table
 from cifarlab.evaluate import evaluate_predictions, write_evaluation
 from cifarlab.io import write_json
 from cifarlab.provenance import collect_provenance, write_provenance
+from cifarlab.steps.figures import _extra as figure_extra
 
 EVIL = "<img src=x onerror=alert(1)>"
 CLASSES = ["T-shirt", "trouser & co", "<b>bag</b>"]
@@ -73,26 +75,67 @@ def _runs(root: Path, rng) -> tuple[list[dict], dict]:
     return records, runs
 
 
+def _with_intervals(records: list[dict]) -> list[dict]:
+    """Each seed's Wilson 95% interval of top-1 and top-5, as issue 16's aggregate writes
+    them (``<metric>_ci_low`` / ``_ci_high``, fractions); kept when the records have them."""
+    from scipy.stats import binomtest
+
+    out = []
+    for r in records:
+        r = dict(r)
+        for m in ("top1", "top5"):
+            if f"{m}_ci_low" not in r and r.get(m) is not None:
+                n = int(r.get("n_test") or 90)
+                ci = binomtest(round(float(r[m]) * n), n).proportion_ci(0.95, method="wilson")
+                r[f"{m}_ci_low"], r[f"{m}_ci_high"] = ci.low, ci.high
+        out.append(r)
+    return out
+
+
+# The scorecard as issue 7 and issue 16 write it (built here: the scorecard has its own
+# tests): one row per verdict, reasons as long as the real ones, an epoch claim.
+LONG_REASON = ("quick profile: fashion_mnist vs the document's cifar10; 5 epochs vs the document's 100; "
+               "20,000 training images vs 50,000")
+SCORECARD = [
+    {"study": "s000", "experiment": "cnn4", "metric": "top1", "claimed": 82.70, "measured": 65.5,
+     "delta": -17.2, "unit": "%", "verdict": "not comparable", "reason": LONG_REASON, "simulated": False},
+    {"study": "s000", "experiment": "cnn4", "metric": "best_val_epoch", "claimed": 29.0, "measured": 5.0,
+     "delta": -24.0, "unit": "epoch", "verdict": "not comparable", "reason": LONG_REASON, "simulated": False},
+    {"study": "s001", "experiment": "efficientnet_b2", "metric": "params", "claimed": 7715084,
+     "measured": 7715084, "delta": 0, "unit": "count", "verdict": "reproduced", "reason": "", "simulated": False},
+    {"study": "s001", "experiment": "efficientnet_b2", "metric": "top1", "claimed": 97.1, "measured": 61.1,
+     "ci_low": 50.8, "ci_high": 70.5, "delta": -36.0, "unit": "%", "verdict": "not reproduced",
+     "reason": "the claim lies outside our 95% interval widened by the tolerance", "simulated": False},
+    {"study": "s001", "experiment": "efficientnet_b2", "metric": "params_m", "claimed": 7.9, "measured": 7.715,
+     "delta": -0.185, "unit": "M", "verdict": "not reproduced", "reason": "", "simulated": False},
+    {"study": "s004", "experiment": "wrn_16_8", "metric": "top1", "claimed": 94.6, "measured": 93.9,
+     "ci_low": 88.8, "ci_high": 99.0, "delta": -0.7, "unit": "%", "verdict": "inconclusive", "reason": "our 95% interval (10.2 points) is wider "
+     "than twice the tolerance", "needed": "3 seeds x 10,000 test images", "simulated": False},
+    {"study": "s001", "experiment": "efficientnet_b2_no_label_smoothing", "metric": "latency_ms_batched",
+     "claimed": 0.41, "measured": 2.73, "delta": 2.32, "unit": "ms/image", "verdict": "not comparable",
+     "reason": "hardware: the document's NVIDIA A100 vs our cpu", "caveat": "hardware-dependent: the seed's GPU "
+     "and software differ from ours; the document states neither its batch size nor its precision",
+     "section": "4.3 (ablation table)", "simulated": False},
+    {"study": "s002", "experiment": "resnet_56", "metric": "top1", "claimed": 72.5, "measured": None,
+     "delta": None, "unit": "%", "verdict": "not run", "reason": "not in this run", "simulated": False},
+]
+
+
 def _tables(root: Path, records: list[dict]) -> pd.DataFrame:
     tables = root / "tables"
     tables.mkdir(parents=True)
+    records[:] = _with_intervals(records)
     df = aggregate(records)
     df.to_csv(tables / "experiments.csv", index=False)
-    # scorecard.csv as issue 7 writes it (built here: the scorecard has its own tests).
-    card = pd.DataFrame([
-        {"study": "s000", "experiment": "cnn4", "metric": "top1", "claimed": 82.70, "measured": 65.5,
-         "delta": -17.2, "unit": "%", "verdict": "not comparable",
-         "reason": "quick profile: fashion_mnist vs the document's cifar10", "simulated": False},
-        {"study": "s001", "experiment": "efficientnet_b2", "metric": "params", "claimed": 7715084,
-         "measured": 7715084, "delta": 0, "unit": "count", "verdict": "reproduced", "reason": "", "simulated": False},
-        {"study": "s002", "experiment": "resnet_56", "metric": "top1", "claimed": 72.5, "measured": None,
-         "delta": None, "unit": "%", "verdict": "not run", "reason": "not in this run", "simulated": False},
-    ])
-    card.to_csv(tables / "scorecard.csv", index=False)
+    pd.DataFrame(SCORECARD).to_csv(tables / "scorecard.csv", index=False)
     runs_table(records).to_csv(tables / "runs.csv", index=False)
     pd.DataFrame({"model": ["cnn4", EVIL], "top1": [0.9, 0.8]}).to_csv(tables / "s000__table1.csv", index=False)
+    models = s004_models(TableInputs(experiments=df))  # a real document table: epochs are seed means
+    models.to_csv(tables / "s004__models.csv", index=False)
     write_json(tables / "tables.json", [{"study": "s000", "key": "table1", "caption": "s000 Table 1",
-                                         "file": "results/tables/s000__table1.csv", "note": "fixture"}])
+                                         "file": "results/tables/s000__table1.csv", "note": "fixture"},
+                                        {"study": "s004", "key": "models", "caption": "s004 model table",
+                                         "file": "results/tables/s004__models.csv"}])
     write_provenance(tables / "aggregate.prov.json", prov("aggregate", root, [root / "runs"]))
     return df
 
@@ -128,8 +171,7 @@ def build_tree(root: Path) -> dict:
         figs.update(experiment_figures(runs[exp], exp, desc["study"]))
     for filename, fig in figs.items():
         name, _, exp = filename.removesuffix(".png").partition("__")
-        spec = FIGURES[name]
-        extra = {"figure": name, "study": spec.study, "label": spec.label, "caption": spec.caption, "experiment": exp}
+        extra = figure_extra(name, exp, fig)  # as the figures step writes it (with what the error bars show)
         save_figure(fig, root / "figures" / "summary" / filename, dpi=60,
                     provenance=prov("figures", root, [root / "tables" / "experiments.csv"], extra))
     _explain(root, rng)

@@ -65,3 +65,32 @@ def test_summary_names_the_experiments_not_above_chance(tmp_path):
     lines = summary_lines(table, tmp_path / "index.html", None)
     assert "  above chance (one-sided binomial p < 0.01): 1 of 2" in lines
     assert any(line.startswith("    not: luck 12.50% on 128 test images") for line in lines)
+
+
+def test_efficiency_is_fit_seconds_over_wall_times_cores(tmp_path):
+    import json
+
+    from cifarlab.report.run_summary import efficiency_line, fit_seconds
+
+    for exp, seed, secs in (("a", 0, 30.0), ("a", 1, 20.0), ("b", 0, 50.0)):
+        d = tmp_path / exp / "train" / f"seed_{seed}"
+        d.mkdir(parents=True)
+        (d / "train.json").write_text(json.dumps({"train_seconds": secs}))
+    fit = fit_seconds(tmp_path)
+    assert fit == 100.0
+    line = efficiency_line(fit, seconds=100.0, cores=2, speed={"factor": 1.5, "expected_seconds": 90.0})
+    assert "efficiency: 50% of 2 cores" in line and "speed factor 1.50" in line and "expected 90 s" in line
+
+
+def test_speed_factor_is_the_geometric_mean_of_step_ratios_and_scales_the_reference(tmp_path):
+    import json
+    import math
+
+    from cifarlab.speed import expected_seconds, speed_factor
+
+    f = speed_factor({"a": 2.0, "b": 4.5}, {"a": 1.0, "b": 2.0, "c": 9.0})
+    assert math.isclose(f, math.sqrt(2.0 * 2.25))
+    ref = tmp_path / "run_reference.json"
+    assert expected_seconds(1.5, ref) is None
+    ref.write_text(json.dumps({"seconds": 1000, "speed_factor": 1.25}))
+    assert math.isclose(expected_seconds(1.5, ref), 1200.0)

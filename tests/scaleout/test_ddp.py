@@ -23,12 +23,14 @@ from tests.workflow_copy import BIN, copy_workflow, run_tool, tool_env
 pytestmark = pytest.mark.slow
 
 # float32 sums in a different order (two half-batch losses and an all-reduced gradient
-# instead of one batch): measured differences are printed; this bounds them. The recipe is
-# switched to SGD here: Adam divides by sqrt(v) and so magnifies last-bit differences of
-# near-zero gradients (measured 8e-4 in train loss after 3 epochs with s001's Adam).
-# Measured with SGD: 3.6e-6 after epoch 1, growing to 2.3e-4 by epoch 3 (losses ~2.30).
-FIRST_EPOCH_TOL = 1e-5
-LOSS_TOL = 1e-3
+# instead of one batch) differ in the last bits at every step, and a few hundred SGD steps
+# amplify that chaotically, so no rounding bound holds over epochs. The precision claim is
+# test_ddp_step.py: one DDP step equals the one-process step within a float64 summation
+# bound. Here the whole run must train the same model: every epoch's losses within 1% of
+# the one-process losses, and accuracies within a few near-tie flips (a sharding or
+# averaging bug is caught directly, by test_ddp_step). The recipe is
+# SGD: Adam divides by sqrt(v) and magnifies last-bit differences of near-zero gradients.
+LOSS_RTOL = 0.01
 EPOCHS = 3
 
 
@@ -75,8 +77,9 @@ def test_two_processes_match_one_process(work):
     print(f"DDP (2 gloo processes) vs 1 process, max |difference| over {EPOCHS} epochs: {diffs}; "
           f"train_loss per epoch 1 process {[r['train_loss'] for r in one]}, 2 processes "
           f"{[r['train_loss'] for r in two]}")
-    assert abs(one[0]["train_loss"] - two[0]["train_loss"]) <= FIRST_EPOCH_TOL
-    assert diffs["train_loss"] <= LOSS_TOL and diffs["val_loss"] <= LOSS_TOL
+    for key in ("train_loss", "val_loss"):
+        for a, b in zip(one, two, strict=True):
+            assert abs(a[key] - b[key]) <= LOSS_RTOL * abs(a[key]), (key, a[key], b[key])
     assert diffs["train_acc"] <= 0.005 and diffs["val_acc"] <= 0.005  # a few near-ties flip
     assert one[-1]["train_loss"] < one[0]["train_loss"]  # it learned: not a trivial match
 

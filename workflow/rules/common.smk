@@ -34,3 +34,27 @@ def train_gpus(wc):
 def slurm_resources(rule):
     """cpus_per_task, mem_mb, runtime for a SLURM job of ``rule`` (params.yaml: slurm)."""
     return CFG.slurm[rule].resources() if rule in CFG.slurm else {}
+
+
+def rule_threads(name):
+    """Compute threads of one job. One machine: 1, so `--cores N` runs N jobs side by side
+    and never more compute threads than cores (two one-thread fits on two cores beat two
+    two-thread fits: bench/threads.py). A SLURM job owns the CPUs it asks for
+    (params.yaml slurm.<rule>.cpus); Snakemake exports the threads as OMP_NUM_THREADS and
+    each step holds torch to them (cifarlab.threads)."""
+    if (workflow.non_local_exec or workflow.remote_exec) and name in CFG.slurm:
+        return CFG.slurm[name].cpus
+    return 1
+
+
+def job_priority(wc):
+    """Longest job first, so that no long run starts last and leaves cores idle at the
+    end (LPT scheduling): a budgeted profile knows each experiment's share of its study
+    (study_seconds x its seeds / the study's runs), cnn4's being the largest. Evaluate
+    takes its train job's priority, which puts it right after that job on the critical
+    path. Unbudgeted profiles (GPU) leave the order to Snakemake."""
+    budget = CFG.profile.budget
+    if budget is None:
+        return 0
+    exp = CFG.experiment(wc.exp)
+    return round(budget.study_seconds * len(exp.seeds) / CFG.runs_in_study(exp.study))

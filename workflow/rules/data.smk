@@ -1,4 +1,5 @@
 rule download:
+    threads: rule_threads("download")
     output:
         directory(dag.RAW_DIR),
     params:
@@ -13,6 +14,7 @@ rule download:
 
 
 rule split:
+    threads: rule_threads("split")
     input:
         dag.RAW_DIR,
     output:
@@ -29,6 +31,7 @@ rule split:
 
 
 rule preview:
+    threads: rule_threads("preview")
     input:
         dag.SPLIT_DIR,
     output:

@@ -1,4 +1,6 @@
 rule evaluate:
+    threads: rule_threads("evaluate")
+    priority: job_priority
     input:
         dag.SPLIT_DIR,
         dag.train_dir("{exp}"),

@@ -1,6 +1,7 @@
 # Figures that need a trained model (Grad-CAM, feature maps) and the most confident
 # errors: one job over the experiments cifarlab.dag.EXPLAIN names, checkpoints as inputs.
 rule explain:
+    threads: rule_threads("explain")
     input:
         dag.SPLIT_DIR,
         dag.explain_inputs(EXPERIMENTS),
@@ -8,7 +9,7 @@ rule explain:
         directory(dag.EXPLAIN_DIR),
     params:
         values=step_params("explain"),
-        profile=PROFILE,
+        profile=PROFILE + ONLY_ARG,
     resources:
         gpu=GPUS_PER_TRAIN_JOB,
     log:

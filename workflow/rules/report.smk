@@ -1,4 +1,5 @@
 rule aggregate:
+    threads: rule_threads("aggregate")
     input:
         expand(dag.eval_outputs("{exp}"), exp=EXPERIMENTS),
         expand(dag.train_outputs("{exp}"), exp=EXPERIMENTS),
@@ -17,6 +18,7 @@ rule aggregate:
 
 
 rule figures:
+    threads: rule_threads("figures")
     input:
         dag.table_outputs(),
         expand(dag.eval_outputs("{exp}"), exp=EXPERIMENTS),
@@ -35,6 +37,7 @@ rule figures:
 
 
 rule report:
+    threads: rule_threads("report")
     input:
         dag.table_outputs(),
         dag.SUMMARY_DIR,

@@ -1,4 +1,6 @@
 rule train:
+    threads: rule_threads("train")
+    priority: job_priority
     input:
         dag.SPLIT_DIR,
     output:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cifarlab.analysis import ablations, curves, per_class, summary
+from cifarlab.analysis import ablations, curves, per_class, study_tables, summary
 from cifarlab.analysis.runs import class_rows
 
 OVERVIEW = "overview"  # pseudo-study of the cross-study figures
@@ -33,9 +33,20 @@ class FigureInputs:
     experiments: pd.DataFrame  # experiments.csv: one row per experiment (seed means)
     runs: Mapping[str, Mapping[str, Any]]  # experiment -> cifarlab.analysis.runs.load_run dict
     seed_runs: pd.DataFrame | None = None  # runs.csv: one row per (experiment, seed)
+    comparisons: pd.DataFrame | None = None  # comparisons.csv: the paired tests, when aggregate wrote it
 
     def study(self, study: str) -> pd.DataFrame:
         return self.experiments[self.experiments["study"].astype(str) == study]
+
+    def tied_with_best(self, kind: str = "grid_vs_best") -> set[str]:
+        """Experiments a paired test of ``kind`` cannot tell apart from their reference (the
+        best), the references included; empty without comparisons.csv."""
+        c = self.comparisons
+        if c is None or c.empty or not {"kind", "experiment", "reference", "tied"} <= set(c.columns):
+            return set()
+        rows = c[c["kind"].astype(str) == kind]
+        tied = rows[rows["tied"].astype(str).str.strip().str.lower().isin(("true", "1", "1.0", "yes"))]
+        return set(tied["experiment"].astype(str)) | set(rows["reference"].dropna().astype(str))
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class FigureSpec:
     ref: str | None = None  # ref scope: the name of the figure shown
     experiment: str | None = None  # ref scope: whose figure
     reads: tuple[str, ...] = field(default_factory=tuple)  # experiments a summary figure reads
+    table: tuple[str, str] | None = None  # (study, key) of the document table it draws, if one
 
 
 def seed_histories(run: Mapping[str, Any]) -> list[pd.DataFrame]:
@@ -153,7 +165,9 @@ DLA_GRID = {(b, e): ("dla34" if (b, e) == (256, 100) else f"dla34_b{b}_e{e}")
             for b in (64, 128, 256) for e in (20, 50, 100)}
 S002_CURVES = ("resnet_20", "eca_resnet_20", "ghost_resnet_20", "improved_resnet20_convnext", "coatnet_0",
                "convnext_tiny")  # the seed's figures 3.1-3.6, in order
-S004_MODELS = ("resnet18", "resnet34", "resnet50", "wrn_28_10", "wrn_16_8", "dla34")
+# The model chart draws the model table's rows: one list, so the two cannot drift apart
+# (a copy here once left vit out of Figure 1.7).
+S004_MODELS = tuple(study_tables.S004_MODELS)
 S004_ANALYSED = "wrn_16_8"  # s004 sections 2.2-2.8 analyse WRN-16-8 (corrections in STUDIES.md)
 
 
@@ -161,7 +175,8 @@ def _dla_grid(d: FigureInputs) -> Figure | None:
     present = set(d.experiments["experiment"].astype(str))
     if not present & set(DLA_GRID.values()):
         return None
-    return ablations.plot_batch_epoch_heatmap(d.experiments, DLA_GRID, title="dla34: test top-1 (%) by batch x epochs")
+    return ablations.plot_batch_epoch_heatmap(d.experiments, DLA_GRID, title="dla34: test top-1 (%) by batch x epochs",
+                                              tied=d.tied_with_best("grid_vs_best"))
 
 
 def _s004_models(d: FigureInputs) -> Figure | None:
@@ -223,14 +238,14 @@ def _specs() -> list[FigureSpec]:
         FigureSpec("s001_ablation", "s001", "s001 ablation table (as a figure)", "EfficientNet-B2 ablation: "
                    "test top-1 of the full run and each ablated run.", S,
                    draw=_ablation(EFFNET_ABLATION, "EfficientNet-B2 ablation", "run"),
-                   reads=tuple(e for _, e in EFFNET_ABLATION)),
+                   reads=tuple(e for _, e in EFFNET_ABLATION), table=("s001", "ablation")),
         _ref("s001_confusion", "s001", "s001 confusion matrix", "efficientnet_b2 on the test set.",
              "confusion", "efficientnet_b2"),
         _ref("s001_gradcam", "s001", "s001 Figure: EfficientNet-B2 visual attention (Grad-CAM)",
              "Grad-CAM on a bird and a misclassified plane -> ship (analogous classes on other datasets: "
              "see the figure's caption).", "gradcam_pair", "efficientnet_b2"),
         FigureSpec("s002_fig1_top1", "s002", "s002 Figure 1", "Top-1 accuracy of each model on the test set.",
-                   S, draw=_bars("s002", "s002: test top-1 per model")),
+                   S, draw=_bars("s002", "s002: test top-1 per model"), table=("s002", "table1")),
         FigureSpec("s002_fig2_params", "s002", "s002 Figure 2", "Parameter efficiency: top-1 vs parameters "
                    "(log x), Pareto front dashed.", S, draw=_scatter("s002", "s002: top-1 vs parameters")),
     ]
@@ -242,15 +257,15 @@ def _specs() -> list[FigureSpec]:
                    S, draw=_families),
         FigureSpec("s002_table3_eca_kernel", "s002", "s002 Table 3 (as a figure)", "ECA kernel size on ResNet-20.",
                    S, draw=_ablation(ECA_KERNEL, "ECA kernel size on ResNet-20", "ECA kernel"),
-                   reads=tuple(e for _, e in ECA_KERNEL)),
+                   reads=tuple(e for _, e in ECA_KERNEL), table=("s002", "table3")),
         FigureSpec("s002_fig7_ghost_ratio", "s002", "s002 Figure 7", "Ghost ratio: parameters and accuracy.",
                    S, draw=_ablation(GHOST_RATIO, "Ghost module ratio on ResNet-20", "Ghost ratio"),
-                   reads=tuple(e for _, e in GHOST_RATIO)),
+                   reads=tuple(e for _, e in GHOST_RATIO), table=("s002", "ghost_ratio")),
         FigureSpec("s002_fig8_eca_position", "s002", "s002 Figure 8", "ECA position in the residual block.",
                    S, draw=_ablation(ECA_POSITION, "ECA position in the ResNet-20 block", "ECA position"),
-                   reads=tuple(e for _, e in ECA_POSITION)),
+                   reads=tuple(e for _, e in ECA_POSITION), table=("s002", "eca_position")),
         FigureSpec("s003_top1", "s003", "s003 result (as a figure)", "ResNet-50 with and without SE: test top-1.",
-                   S, draw=_bars("s003", "s003: ResNet-50 with and without SE")),
+                   S, draw=_bars("s003", "s003: ResNet-50 with and without SE"), table=("s003", "se_gain")),
         _ref("s003_feature_maps", "s003", "s003 feature-map visualisation", "First-layer feature maps of "
              "ResNet-50.", "feature_maps", "resnet50_imagenet"),
         _ref("s003_feature_maps_se", "s003", "s003 feature-map visualisation (SE)", "First-layer feature maps "
@@ -258,9 +273,11 @@ def _specs() -> list[FigureSpec]:
         _ref("s003_gradcam", "s003", "s003 Grad-CAM (asked for by readers)", "Grad-CAM of ResNet-50 with SE.",
              "gradcam", "resnet50_se_imagenet"),
         FigureSpec("s004_models", "s004", "s004 Figure 1.7 (model table as a figure)", "Test top-1 of each "
-                   "architecture.", S, draw=_s004_models, reads=S004_MODELS),
-        FigureSpec("s004_grid", "s004", "s004 Figure 1.4", "dla34: test top-1 over batch size x epochs.", S,
-                   draw=_dla_grid, reads=tuple(DLA_GRID.values())),
+                   "architecture.", S, draw=_s004_models, reads=S004_MODELS,
+                   table=("s004", "models")),
+        FigureSpec("s004_grid", "s004", "s004 Figure 1.4", "dla34: test top-1 over batch size x epochs, each cell "
+                   "with its 95% interval; outlined cells cannot be told apart from the best (paired test).", S,
+                   draw=_dla_grid, reads=tuple(DLA_GRID.values()), table=("s004", "dla34_grid")),
         _ref("s004_curves", "s004", "s004 Figure 2.1", f"{S004_ANALYSED}: training curves.", "curves",
              S004_ANALYSED),
         _ref("s004_per_class", "s004", "s004 Figure 2.3", f"{S004_ANALYSED}: per-class accuracy.", "per_class",
@@ -273,8 +290,8 @@ def _specs() -> list[FigureSpec]:
              f"{S004_ANALYSED}: the 20 most confident errors.", "misclassified", S004_ANALYSED),
         _ref("s004_gradcam", "s004", "s004 Figure 2.5 (gradcam_visualization.png)",
              f"{S004_ANALYSED}: Grad-CAM on 9 test images.", "gradcam", S004_ANALYSED),
-        FigureSpec("all_top1", OVERVIEW, "All experiments: top-1", "Test top-1 of every experiment, error bars "
-                   "+- std over seeds.", S, draw=_bars(None, "Test top-1 per experiment")),
+        FigureSpec("all_top1", OVERVIEW, "All experiments: top-1", "Test top-1 of every experiment with its "
+                   "error bars (the axis says what they show).", S, draw=_bars(None, "Test top-1 per experiment")),
         FigureSpec("all_params", OVERVIEW, "All experiments: top-1 vs parameters", "Log x; Pareto front dashed.",
                    S, draw=_scatter(None, "Accuracy vs. parameters")),
         FigureSpec("seed_spread", OVERVIEW, "Seed spread", "Each seed's test top-1 (dots) and the mean (bar).",

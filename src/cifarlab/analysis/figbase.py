@@ -23,6 +23,11 @@ from cifarlab.io import atomic_path
 
 ACC_ALIASES = ("acc", "top1", "accuracy")  # history column suffixes read as accuracy
 PER_EXPERIMENT_SEP = "__"  # figure file names: <kind>.png or <kind>__<experiment>.png
+# Error bars are tagged with a gid "interval:<what they show>", so the figures step can
+# record in the PNG's sidecar what a figure's bars mean (a PNG keeps no artists).
+INTERVAL_GID = "interval:"
+CI_LABEL = "95% interval"  # <metric>_ci_low / _ci_high (aggregate's statistics)
+STD_LABEL = "+- std over seeds"  # the fallback when a table has no interval columns
 
 
 @contextlib.contextmanager
@@ -37,6 +42,39 @@ def percent(values: pd.Series | np.ndarray) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     finite = arr[np.isfinite(arr)]
     return arr * 100.0 if finite.size and np.nanmax(finite) <= 1.0 else arr
+
+
+def interval_errors(data: pd.DataFrame, metric: str) -> tuple[np.ndarray | None, str | None]:
+    """Error-bar lengths (2 x n: below, above; in the units :func:`percent` gives ``metric``)
+    and what they show: the asymmetric 95% interval from ``<metric>_ci_low`` /
+    ``<metric>_ci_high`` where the table has them, else +- ``<metric>_std``, else nothing.
+    A row without a value gets no bar (0)."""
+    value = data[metric].to_numpy(dtype=float)
+    scale = 100.0 if np.nanmax(np.append(value, 0)) <= 1.0 else 1.0  # as percent() decides
+    low, high, std = f"{metric}_ci_low", f"{metric}_ci_high", f"{metric}_std"
+    if {low, high} <= set(data.columns) and data[[low, high]].notna().any(axis=None):
+        below = value - data[low].to_numpy(dtype=float)
+        above = data[high].to_numpy(dtype=float) - value
+        err, label = np.vstack([below, above]) * scale, CI_LABEL
+    elif std in data.columns and data[std].notna().any():
+        err, label = np.vstack([data[std].to_numpy(dtype=float)] * 2) * scale, STD_LABEL
+    else:
+        return None, None
+    return np.clip(np.nan_to_num(err, nan=0.0), 0.0, None), label  # an interval never excludes its value
+
+
+def draw_intervals(ax: Any, x: Any, y: Any, err: np.ndarray, label: str, *, horizontal: bool) -> None:
+    """Error bars at (x, y), tagged with what they show (see :func:`intervals_drawn`)."""
+    bars = ax.errorbar(x, y, **{"xerr" if horizontal else "yerr": err}, fmt="none", ecolor="black",
+                       elinewidth=1.0, capsize=3, zorder=4)
+    for lines in bars.lines[2]:
+        lines.set_gid(INTERVAL_GID + label)
+
+
+def intervals_drawn(fig: Figure) -> list[str]:
+    """What the error bars of ``fig`` show (e.g. ["95% interval"]); [] when it has none."""
+    gids = {c.get_gid() for ax in fig.axes for c in ax.collections}
+    return sorted(g.removeprefix(INTERVAL_GID) for g in gids if g and g.startswith(INTERVAL_GID))
 
 
 def palette(n: int) -> list:

@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from cifarlab.analysis.figbase import palette, percent, style
+from cifarlab.analysis.figbase import CI_LABEL, draw_intervals, interval_errors, palette, percent, style
 
 _ANNOTATE_MAX_CLASSES = 20  # write the value in each confusion cell up to this many classes
 
@@ -47,17 +47,23 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], title: str = 
 
 
 def plot_per_class_accuracy(per_class: pd.DataFrame, title: str = "") -> Figure:
-    """Bars of per-class accuracy (%) from a per_class.csv frame (average rows dropped)."""
+    """Bars of per-class accuracy (%) from a per_class.csv frame (average rows dropped), with
+    each class's 95% interval where the frame has ``accuracy_ci_low`` / ``_ci_high``."""
     from cifarlab.analysis.runs import class_rows
 
     data = class_rows(per_class)
     values = percent(data["accuracy"])
+    err, what = interval_errors(data, "accuracy")
     with style():
         fig = Figure(figsize=(max(5.0, 0.35 * len(data) + 2.0), 4.0), layout="constrained")
         ax = fig.add_subplot()
-        ax.bar(data["class"].astype(str), values, color=palette(1)[0])
+        x = np.arange(len(data))
+        ax.bar(x, values, color=palette(1)[0])
+        ax.set_xticks(x, data["class"].astype(str))
+        if err is not None and what == CI_LABEL:  # a class's std over seeds is not in per_class.csv
+            draw_intervals(ax, x, values, err, what, horizontal=False)
         ax.set_ylim(0, 100)
-        ax.set_ylabel("accuracy (%)")
+        ax.set_ylabel("accuracy (%)" + (f" (bars: {what})" if what == CI_LABEL else ""))
         ax.tick_params(axis="x", labelrotation=90, labelsize=7 if len(data) > 20 else 9)
         ax.set_title(title or "Per-class test accuracy")
     return fig

@@ -76,6 +76,21 @@ def load_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     }
 
 
+def seed_correct(run: Mapping[str, Any]) -> dict[int, tuple[Any, Any]]:
+    """``{seed: (test-image indices, top-1 correct)}`` from a :func:`load_run` dict's
+    predictions.npz files (seeds without one are left out): what the paired comparisons
+    read. The probabilities are not loaded."""
+    import numpy as np
+
+    out = {}
+    for seed, files in run["seeds"].items():
+        path = files.get("predictions")
+        if path and Path(path).is_file():
+            with np.load(path) as npz:
+                out[int(seed)] = (npz["indices"], npz["preds"] == npz["labels"])
+    return out
+
+
 def history_accuracies(history: pd.DataFrame | None, best_epoch: Any = None) -> dict[str, float]:
     """``val_top1`` / ``train_top1`` (fractions) at the best epoch of a history frame.
 

@@ -9,8 +9,14 @@ Verdicts, in the order they are decided:
   says why (``unreliable``);
 - ``not comparable``: our run differs in what the number depends on (dataset, classes,
   epoch budget, training-set size, hardware); ``reason`` says which;
-- ``reproduced`` when ``|measured - claimed| <= max(tolerance, 2 * std over seeds)``,
-  else ``not reproduced``.
+- an accuracy measured with a 95% interval (top1 and top5: over seeds and test images;
+  top1_gain: the paired comparison of the two runs) is judged by the interval rule of
+  :mod:`cifarlab.analysis.stats.verdicts`: ``not reproduced`` when the claim lies outside
+  the interval widened by the tolerance, ``inconclusive`` when inside but the interval is
+  wider than twice the tolerance (``needed``: the seeds and test images that would decide,
+  :func:`cifarlab.analysis.stats.power.design`), else ``reproduced``;
+- any other number: ``reproduced`` when ``|measured - claimed| <= max(tolerance, 2 * std
+  over seeds)``, else ``not reproduced``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from cifarlab.analysis.stats.verdicts import judge_interval, measured_interval
+
 TRAINED = ("dataset", "num_classes", "epochs", "train_size")  # what an accuracy depends on
-VERDICTS = ("reproduced", "not reproduced", "not comparable", "not run", "claim unreliable")
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not comparable", "not run", "claim unreliable")
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,8 @@ CLAIM_METRICS: dict[str, ClaimMetric] = {
 }
 HARDWARE_CAVEAT = "hardware-dependent: the seed's GPU and software differ from ours"
 SCORECARD_COLUMNS = (
-    "study", "experiment", "metric", "unit", "claimed", "measured", "measured_std", "n_seeds",
-    "delta", "tolerance", "verdict", "reason", "comparable", "caveat", "simulated", "section",
+    "study", "experiment", "metric", "unit", "claimed", "measured", "measured_std", "ci_low", "ci_high",
+    "n_seeds", "delta", "tolerance", "verdict", "reason", "needed", "comparable", "caveat", "simulated", "section",
     "seed", "profile", "measured_dataset", "claimed_dataset",
 )
 
@@ -148,7 +156,8 @@ def verdict(measured: float | None, reasons: list[str], unreliable: str | None,
 
 
 def _score_claim(claim: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]],
-                 conflicts: Mapping[tuple[str, str], list[float]]) -> dict[str, Any]:
+                 conflicts: Mapping[tuple[str, str], list[float]], pairs: pd.DataFrame | None = None
+                 ) -> dict[str, Any]:
     metric = CLAIM_METRICS.get(claim["metric"])
     if metric is None:
         known = ", ".join(CLAIM_METRICS)
@@ -161,9 +170,15 @@ def _score_claim(claim: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
         f"the document gives {', '.join(f'{v:g}' for v in others)} for it in different places" if others else "",
         claim.get("unreliable") or "") if x)
     judged = verdict(measured, reasons, unreliable, why_not)
+    interval = None if measured is None else measured_interval(claim, metric, rows, pairs)
+    if interval is not None:
+        measured = interval.measured
     delta = None if measured is None else measured - claimed
+    needed = ""
     if judged:
         decided, reason = judged
+    elif interval is not None:
+        decided, reason, needed = judge_interval(claim, interval)
     else:
         allowed = max(float(claim.get("tolerance") or 0.0), 2.0 * float(std or 0.0))
         decided = "reproduced" if abs(delta) <= allowed + 1e-9 else "not reproduced"
@@ -174,9 +189,10 @@ def _score_claim(claim: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
     return {
         "study": claim["study"], "experiment": claim["experiment"], "metric": claim["metric"],
         "unit": metric.unit, "claimed": claimed, "measured": measured, "measured_std": std,
+        "ci_low": interval.low if interval else None, "ci_high": interval.high if interval else None,
         "n_seeds": n_seeds, "delta": delta, "tolerance": claim.get("tolerance"),
-        "verdict": decided, "reason": reason,
-        "comparable": decided in ("reproduced", "not reproduced"),
+        "verdict": decided, "reason": reason, "needed": needed,
+        "comparable": decided in ("reproduced", "not reproduced", "inconclusive"),
         "caveat": "; ".join(c for c in caveats if c), "simulated": bool(claim.get("simulated")),
         "section": claim.get("section", ""), "seed": claim.get("seed", ""),
         "profile": row.get("profile"), "measured_dataset": row.get("dataset"),
@@ -185,18 +201,21 @@ def _score_claim(claim: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
 
 
 def scorecard(df: pd.DataFrame, claims: Sequence[Mapping[str, Any]], *,
-              include_not_run: bool = True) -> pd.DataFrame:
+              include_not_run: bool = True, comparisons: pd.DataFrame | None = None) -> pd.DataFrame:
     """The documents' claims beside our measurements, one row per claim, with a verdict.
 
     ``df`` is :func:`cifarlab.analysis.tables.aggregate`'s output (seed means and
     ``<metric>_std``); ``claims`` the list from ``cifarlab.report.load_claims()`` (each:
     study, experiment, metric, claimed, tolerance, and the study's conditions dataset /
-    num_classes / epochs / train_size / device). ``measured``, ``measured_std`` and
+    num_classes / epochs / train_size / device); ``comparisons`` the paired comparisons
+    (:func:`cifarlab.analysis.stats.comparisons.comparison_table`) that give a top1_gain
+    claim its interval. ``measured``, ``measured_std``, ``ci_low`` / ``ci_high`` and
     ``delta`` are in the claim's unit (percent for accuracies).
     """
     rows = {str(r["experiment"]): r for r in df.to_dict("records")}
     conflicts = contradictions(claims)
-    out = pd.DataFrame([_score_claim(c, rows, conflicts) for c in claims], columns=list(SCORECARD_COLUMNS))
+    out = pd.DataFrame([_score_claim(c, rows, conflicts, comparisons) for c in claims],
+                       columns=list(SCORECARD_COLUMNS))
     if not include_not_run:
         out = out[out["verdict"] != "not run"].reset_index(drop=True)
     return out

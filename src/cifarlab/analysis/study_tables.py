@@ -3,8 +3,11 @@
 One function per table, found by name in :data:`TABLES` (in each document's order), each
 ``(inputs) -> DataFrame`` over :class:`TableInputs`. Accuracies are in percent here, as in
 the documents; a metric measured over several seeds comes with ``<col>_std`` and the row's
-``n_seeds``, which :func:`display` folds into "mean ± std (n)". The documents' own numbers
-appear only in columns named ``claimed ...``. A table whose experiments did not run in
+``n_seeds``, which :func:`display` folds into "mean ± std (n)", and top-1 / top-5 with their
+95% interval ``<col>_ci_low`` / ``<col>_ci_high``, folded into "[low, high]". Where a
+table compares two runs, the paired comparison (cifarlab.analysis.stats.comparisons) gives
+the difference with its interval and p. The documents' own numbers appear only in columns
+named ``claimed ...``. A table whose experiments did not run in
 this selection comes out empty (its rows are never invented).
 """
 
@@ -19,6 +22,15 @@ import pandas as pd
 from cifarlab.analysis import next_steps
 
 PERCENT = ("top1", "top5", "val_top1", "train_top1", "macro_f1", "weighted_f1")
+# Counts print as integers (a mean over seeds that is not whole keeps one decimal), in the
+# documents' tables (display) and the report's own (cifarlab.report.formatting).
+COUNT_COLUMNS = frozenset({
+    "rank", "params", "flops", "support", "epochs", "max_epochs", "best_epoch", "train_size", "num_classes",
+    "n_test", "count", "top5_k", "latency_batch_size", "latency_threads", "n_seeds", "n_images", "n models",
+    "epochs (document)", "batch size",
+})
+_SUFFIXES = ("", "_std", "_ci_low", "_ci_high")  # a metric's partner columns, in display order
+_CI = ("_ci_low", "_ci_high")
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,7 @@ class TableInputs:
     claims: Sequence[Mapping[str, Any]] = ()  # cifarlab.report.load_claims()
     facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # load_study_facts()
     per_class: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # experiment -> per_class.csv
+    comparisons: pd.DataFrame | None = None  # cifarlab.analysis.stats.comparisons.comparison_table()
     confusion: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # experiment -> seed-mean confusion counts
     ensembles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ensemble -> its metrics.json
 
@@ -48,7 +61,7 @@ def _rows(inputs: TableInputs, names: Sequence[str], labels: Mapping[str, str] |
     present = [n for n in names if n in df.index]
     out = df.loc[present].reset_index()
     for col in PERCENT:
-        for suffix in ("", "_std"):
+        for suffix in _SUFFIXES:
             if col + suffix in out:
                 out[col + suffix] = out[col + suffix] * 100.0
     if labels:
@@ -58,10 +71,11 @@ def _rows(inputs: TableInputs, names: Sequence[str], labels: Mapping[str, str] |
 
 
 def _keep(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """``columns`` (and their ``_std`` partners, and n_seeds), in that order."""
+    """``columns`` (and their ``_std`` / ``_ci_low`` / ``_ci_high`` partners, and n_seeds),
+    in that order."""
     cols = []
     for c in columns:
-        cols += [c] + ([f"{c}_std"] if f"{c}_std" in df else [])
+        cols += [c + x for x in _SUFFIXES if c + x in df]
     cols += ["n_seeds"] if "n_seeds" in df and "n_seeds" not in cols else []
     return df[[c for c in cols if c in df]].reset_index(drop=True)
 
@@ -72,6 +86,35 @@ def _claimed(inputs: TableInputs, experiment: str, metric: str) -> float:
         if c["experiment"] == experiment and c["metric"] == metric:
             return float(c["claimed"])
     return float("nan")
+
+
+def _with_pairs(i: TableInputs, df: pd.DataFrame, reference: Mapping[str, str], label: str,
+                p_label: str = "p") -> pd.DataFrame:
+    """Adds ``label`` (experiment minus its ``reference[experiment]``, points) with its 95%
+    paired-bootstrap interval, and ``p_label`` (McNemar, seeds combined), for the rows whose
+    comparison was measured; a row without one keeps ``label`` as it was (or NaN)."""
+    from cifarlab.analysis.stats.comparisons import lookup
+
+    if label not in df:
+        df[label] = np.nan
+    for col in (label + _CI[0], label + _CI[1], p_label):
+        df[col] = np.nan
+    for k, exp in df["experiment"].items():
+        pair = lookup(i.comparisons, exp, reference.get(exp, ""))
+        if pair is not None:
+            df.loc[k, label] = pair["delta"] * 100.0
+            df.loc[k, label + _CI[0]], df.loc[k, label + _CI[1]] = pair["delta_ci_low"] * 100.0, \
+                pair["delta_ci_high"] * 100.0
+            df.loc[k, p_label] = pair["p_value"]
+    return df
+
+
+def _bases(i: TableInputs, names: Sequence[str]) -> dict[str, str]:
+    """experiment -> its ablation base (params.yaml's ablation_of)."""
+    if "ablation_of" not in i.experiments:
+        return {}
+    base = i.experiments.set_index("experiment")["ablation_of"]
+    return {n: str(base[n]) for n in names if n in base.index and isinstance(base[n], str)}
 
 
 def _with_claims(inputs: TableInputs, df: pd.DataFrame, metrics: Mapping[str, str]) -> pd.DataFrame:
@@ -94,8 +137,10 @@ def s001_stages(i: TableInputs) -> pd.DataFrame:
     df = _rows(i, list(S001_STAGES), S001_STAGES, "stage")
     df = _with_claims(i, df, {"val_top1": "claimed val_top1", "top1": "claimed top1"})
     df["pretrained"] = [_pretrained(r) for r in df.to_dict("records")]
+    ran = list(df["experiment"])
+    df = _with_pairs(i, df, dict(zip(ran[1:], ran)), "delta to previous stage")
     return _keep(df, ["stage", "experiment", "train_top1", "val_top1", "claimed val_top1", "top1",
-                      "claimed top1", "pretrained"])
+                      "claimed top1", "delta to previous stage", "p", "pretrained"])
 
 
 def _pretrained(row: Mapping[str, Any]) -> str:
@@ -114,9 +159,13 @@ def s001_ablation(i: TableInputs) -> pd.DataFrame:
     df = _rows(i, list(S001_ABLATION), S001_ABLATION, "run")
     full = df.loc[df["experiment"] == "efficientnet_b2", "top1"]
     df["delta to full"] = df["top1"] - (full.iloc[0] if len(full) else np.nan)
-    df = _with_claims(i, df, {"top1": "claimed top1", "peak_mem_mb": "claimed MB", "latency_ms_batched": "claimed ms"})
+    df = _with_pairs(i, df, _bases(i, df["experiment"]), "delta to full")
+    df.loc[df["experiment"] == "efficientnet_b2", "delta to full"] = 0.0
+    df = _with_claims(i, df, {"top1": "claimed top1", "peak_mem_mb": "claimed MB", "latency_ms_batched": "claimed ms",
+                              "top1_gain": "claimed delta"})
     df["pretrained"] = [_pretrained(r) for r in df.to_dict("records")]
-    return _keep(df, ["run", "experiment", "top1", "claimed top1", "delta to full", "peak_mem_mb", "claimed MB",
+    return _keep(df, ["run", "experiment", "top1", "claimed top1", "delta to full", "p", "claimed delta",
+                      "peak_mem_mb", "claimed MB",
                       "latency_ms_per_image_batched", "claimed ms", "params", "pretrained"])
 
 
@@ -128,15 +177,27 @@ def s002_table1(i: TableInputs) -> pd.DataFrame:
     facts = i.facts.get("s002", {})
     models = list(_family_of(facts))
     df = _rows(i, models)
-    df = df.sort_values("top1", ascending=False, na_position="last").reset_index(drop=True)
+    df = df.sort_values("top1", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     df["params M"] = df["params"] / 1e6
     df["train hours"] = df["train_seconds"] / 3600.0
     df["parameter efficiency"] = df["top1"] / df["params M"]
     df["innovation"] = ["yes" if m in set(facts.get("innovations") or ()) else "no" for m in df["experiment"]]
     df = _with_claims(i, df, {"top1": "claimed top1"})
-    return _keep(df, ["rank", "experiment", "top1", "top5", "params M", "train hours", "parameter efficiency",
+    ranked = list(df["experiment"])
+    df = _with_pairs(i, df, dict(zip(ranked[1:], ranked)), "gap to rank above", "p (rank above)")
+    df["tied with rank above"] = [_tied(i, e, r) for e, r in zip(ranked, [None] + ranked[:-1])]
+    return _keep(df, ["rank", "experiment", "top1", "top5", "gap to rank above", "p (rank above)",
+                      "tied with rank above", "params M", "train hours", "parameter efficiency",
                       "innovation", "claimed top1"])
+
+
+def _tied(i: TableInputs, experiment: str, reference: str | None) -> str:
+    """'yes' / 'no' where the paired comparison was measured, else ''."""
+    from cifarlab.analysis.stats.comparisons import lookup
+
+    pair = lookup(i.comparisons, experiment, reference or "")
+    return "" if pair is None else ("yes" if bool(pair["tied"]) else "no")
 
 
 def s002_table2(i: TableInputs) -> pd.DataFrame:
@@ -160,7 +221,11 @@ def _ablation(i: TableInputs, labels: Mapping[str, str], label: str) -> pd.DataF
     df = _rows(i, list(labels), labels, label)
     df = _with_claims(i, df, {"top1": "claimed top1"})
     df["train hours"] = df["train_seconds"] / 3600.0
-    return _keep(df, [label, "experiment", "top1", "claimed top1", "params", "train hours"])
+    bases = _bases(i, df["experiment"])
+    df["base"] = [bases.get(e, "") for e in df["experiment"]]
+    df = _with_pairs(i, df, bases, "delta to base")
+    return _keep(df, [label, "experiment", "top1", "claimed top1", "base", "delta to base", "p", "params",
+                      "train hours"])
 
 
 def s002_table3(i: TableInputs) -> pd.DataFrame:
@@ -185,8 +250,9 @@ def s003_se_gain(i: TableInputs) -> pd.DataFrame:
                                                                  "resnet50_se_imagenet": "with SE"}, "variant")
     base = df.loc[df["experiment"] == "resnet50_imagenet", "top1"]
     df["gain (points)"] = df["top1"] - (base.iloc[0] if len(base) else np.nan)
+    df = _with_pairs(i, df, {"resnet50_se_imagenet": "resnet50_imagenet"}, "gain (points)")
     df["claimed gain"] = [_claimed(i, e, "top1_gain") for e in df["experiment"]]
-    return _keep(df, ["variant", "experiment", "top1", "gain (points)", "claimed gain", "pretrained_note"])
+    return _keep(df, ["variant", "experiment", "top1", "gain (points)", "p", "claimed gain", "pretrained_note"])
 
 
 S004_MODELS = ["resnet18", "resnet34", "resnet50", "wrn_28_10", "dla34", "vit", "wrn_16_8"]
@@ -210,9 +276,25 @@ def s004_dla34_grid(i: TableInputs) -> pd.DataFrame:
         return pd.DataFrame()
     df["batch size"] = [DLA_GRID[e][0] for e in df["experiment"]]
     df["epochs (document)"] = [DLA_GRID[e][1] for e in df["experiment"]]
-    grid = df.pivot_table(index="epochs (document)", columns="batch size", values="top1")
-    grid.columns = [f"batch {c}" for c in grid.columns]
-    return grid.reset_index()
+    values = [c for c in ("top1", "top1_ci_low", "top1_ci_high") if c in df]
+    grid = df.pivot_table(index="epochs (document)", columns="batch size", values=values)
+    grid.columns = [f"batch {b}" + v.removeprefix("top1") for v, b in grid.columns]
+    order = [f"batch {b}" + x for b in sorted(df["batch size"].unique()) for x in ("",) + _CI]
+    return grid[[c for c in order if c in grid]].reset_index()
+
+
+def s004_grid_vs_best(i: TableInputs) -> pd.DataFrame:
+    """Each DLA-34 grid cell against the best cell: paired difference, interval, p, tied."""
+    pairs = i.comparisons
+    if pairs is None or pairs.empty:
+        return pd.DataFrame()
+    part = pairs[pairs["kind"] == "grid_vs_best"]
+    rows = [{"experiment": r.experiment, "batch size": DLA_GRID[r.experiment][0],
+             "epochs (document)": DLA_GRID[r.experiment][1], "best cell": r.reference,
+             "delta to best": r.delta * 100.0, "delta to best_ci_low": r.delta_ci_low * 100.0,
+             "delta to best_ci_high": r.delta_ci_high * 100.0, "p": r.p_value,
+             "tied with best": "yes" if r.tied else "no"} for r in part.itertuples() if r.experiment in DLA_GRID]
+    return pd.DataFrame(rows)
 
 
 def s004_per_class(i: TableInputs) -> pd.DataFrame:
@@ -241,6 +323,9 @@ TABLES: tuple[StudyTable, ...] = (
     StudyTable("s004", "models", "s004 section 1.7 model table", s004_models),
     StudyTable("s004", "dla34_grid", "s004 section 1.4 batch x epochs grid (DLA-34)", s004_dla34_grid,
                "rows are the document's epoch budgets; the quick profile caps every run's epochs"),
+    StudyTable("s004", "dla34_grid_vs_best", "s004 section 1.4 grid: each cell against the best", s004_grid_vs_best,
+               "delta in points with its 95% paired-bootstrap interval; p: McNemar's exact test, seeds "
+               "combined; tied: the interval covers 0 or p >= 0.05"),
     StudyTable("s004", "per_class", "s004 section 2.3 classification report (WRN-16-8)", s004_per_class),
 ) + tuple(StudyTable(*spec, section="next_steps") for spec in next_steps.TABLE_SPECS)
 
@@ -252,24 +337,47 @@ def build_tables(inputs: TableInputs) -> dict[tuple[str, str], pd.DataFrame]:
 
 def display(df: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """Strings for a page: "mean ± std (n)" where a column has a ``_std`` partner and the
-    row several seeds, the ``_std`` and ``n_seeds`` columns folded away."""
+    row several seeds, then " [low, high]" where it has ``_ci_low`` / ``_ci_high`` partners
+    (its 95% interval); the partner and ``n_seeds`` columns folded away; a p-value column
+    (named ``p`` or ``p (...)``) in 3 significant digits."""
     out = pd.DataFrame(index=df.index)
     n = df["n_seeds"] if "n_seeds" in df else pd.Series(1, index=df.index)
+    partners = {c + x for c in df.columns for x in ("_std",) + _CI if c + x in df}
     for col in df.columns:
-        if col.endswith("_std") or col == "n_seeds":
+        if col in partners or col == "n_seeds":
             continue
-        std = df.get(f"{col}_std")
-        out[col] = [_cell(v, None if std is None else std[k], n[k], digits) for k, v in df[col].items()]
+        std, low, high = (df.get(col + x) for x in ("_std",) + _CI)
+        if col == "p" or str(col).startswith("p ("):
+            out[col] = ["" if pd.isna(v) else f"{v:.3g}" for v in df[col]]
+            continue
+        places = 0 if col in COUNT_COLUMNS else digits
+        out[col] = [_cell(v, None if std is None else std[k], n[k], places)
+                    + ("" if low is None else _interval(low[k], high[k], digits)) for k, v in df[col].items()]
     return out
 
 
+def count_text(value: float) -> str:
+    """A count: "76,562"; a mean of counts over seeds that is not whole: "28.3"."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _interval(low: Any, high: Any, digits: int) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f" [{low:.{digits}f}, {high:.{digits}f}]"
+
+
 def _cell(value: Any, std: Any, n: Any, digits: int) -> str:
+    """``digits`` 0: a count (:func:`count_text`)."""
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return ""
-        text = f"{value:,.{digits}f}" if abs(value) < 1e5 else f"{value:,.0f}"
+        if digits == 0:
+            text = count_text(value)
+        else:
+            text = f"{value:,.{digits}f}" if abs(value) < 1e5 else f"{value:,.0f}"
         if std is not None and not pd.isna(std) and int(n) > 1:
-            text += f" ± {std:.{digits}f} ({int(n)})"
+            text += f" ± {std:.{max(digits, 1)}f} ({int(n)})"
         return text
     if isinstance(value, (int, np.integer)):
         return f"{value:,}"

@@ -14,16 +14,20 @@ import numpy as np
 import pandas as pd
 
 from cifarlab.analysis.chance import chance_p
+from cifarlab.analysis.stats.intervals import seed_interval, wilson_fraction
 
 # Column order of experiments.csv; a record's other keys follow these, in sorted order.
 EXPERIMENT_COLUMNS = (
     "rank", "experiment", "study", "model", "dataset", "declared_dataset", "recipe", "profile",
-    "top1", "top5", "loss", "macro_f1", "weighted_f1", "val_top1", "train_top1",
+    "top1", "top1_ci_low", "top1_ci_high", "top5", "top5_ci_low", "top5_ci_high",  # 95% intervals
+    "loss", "macro_f1", "weighted_f1", "val_top1", "train_top1",
     "params", "params_m", "flops", "param_efficiency",
     "latency_ms_per_image_b1", "latency_ms_per_image_batched", "peak_mem_mb", "peak_mem_source",
     "train_seconds", "epochs", "max_epochs", "best_epoch", "train_size", "num_classes", "device",
 )
-_NUMERIC = (
+INTERVALS = ("top1", "top5")  # <metric>_ci_low / _ci_high: 95% (cifarlab.analysis.stats.intervals)
+CI_COLUMNS = tuple(f"{m}_ci_{end}" for m in INTERVALS for end in ("low", "high"))
+_NUMERIC = CI_COLUMNS + (
     "top1", "top5", "loss", "macro_f1", "weighted_f1", "val_top1", "train_top1", "params", "flops",
     "latency_ms_per_image_b1", "latency_ms_per_image_batched", "peak_mem_mb", "train_seconds",
     "epochs", "max_epochs", "best_epoch", "train_size", "num_classes",
@@ -38,8 +42,9 @@ _FIRST = ("study", "model", "dataset", "declared_dataset", "recipe", "profile", 
 
 def runs_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per (experiment, seed) run, numeric columns coerced; a record without
-    ``seed`` is seed 0. Raises ValueError on a record without ``experiment`` or on a
-    duplicate (experiment, seed)."""
+    ``seed`` is seed 0. ``top1_ci_low`` ... ``top5_ci_high``: the seed's 95% Wilson
+    interval over its ``n_test`` images (computed here where metrics.json predates them).
+    Raises ValueError on a record without ``experiment`` or on a duplicate (experiment, seed)."""
     names = [r.get("experiment") for r in records]
     if any(not n for n in names):
         raise ValueError("every record needs an 'experiment' name")
@@ -53,16 +58,23 @@ def runs_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             df[col] = np.nan
     for col in _NUMERIC:
         df[col] = pd.to_numeric(df[col], errors="coerce")
+    n_test = pd.to_numeric(df["n_test"], errors="coerce") if "n_test" in df else pd.Series(np.nan, index=df.index)
+    for metric in INTERVALS:
+        low, high = f"{metric}_ci_low", f"{metric}_ci_high"
+        todo = df[low].isna() & df[metric].notna() & n_test.notna()
+        for i in df.index[todo]:
+            df.loc[i, low], df.loc[i, high] = wilson_fraction(df.loc[i, metric], n_test[i])
     return df.sort_values(["experiment", "seed"]).reset_index(drop=True)
 
 
 def _summarise(group: pd.DataFrame) -> dict[str, Any]:
     """One experiment's seeds -> means, ``<metric>_std`` (sample std; NaN for one seed),
-    ``n_seeds``, ``seeds`` ("0;1") and ``<metric>_seeds`` (the per-seed values)."""
+    ``n_seeds``, ``seeds`` ("0;1"), ``<metric>_seeds`` (the per-seed values) and top1 / top5's
+    95% interval over seeds and test images (:func:`seed_interval`)."""
     row: dict[str, Any] = {"experiment": group["experiment"].iloc[0], "n_seeds": len(group),
                            "seeds": ";".join(str(int(s)) for s in group["seed"])}
     for col in group.columns:
-        if col in ("experiment", "seed"):
+        if col in ("experiment", "seed") or col in CI_COLUMNS:
             continue
         values = group[col]
         if col in _NUMERIC or pd.api.types.is_numeric_dtype(values):
@@ -73,6 +85,9 @@ def _summarise(group: pd.DataFrame) -> dict[str, Any]:
         else:
             present = values.dropna()
             row[col] = present.iloc[0] if len(present) else np.nan
+    n_test = pd.to_numeric(group["n_test"], errors="coerce").min() if "n_test" in group else np.nan
+    for metric in INTERVALS:
+        row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = seed_interval(group[metric].tolist(), n_test)
     return row
 
 
@@ -84,8 +99,9 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     "cnn4", "dataset": "fashion_mnist", "declared_dataset": "cifar10", "recipe":
     "s000_adamw", "profile": "quick", "max_epochs": 5, "train_size": 10000, "val_top1":
     0.91, **metrics}``. Missing values become NaN. Numeric columns are seed means; the
-    accuracy metrics also get ``_std`` (over seeds), ``_seeds`` (each seed's value), and
-    every row ``n_seeds`` / ``seeds``. Adds ``params_m`` (params / 1e6),
+    accuracy metrics also get ``_std`` (over seeds), ``_seeds`` (each seed's value), top1 and
+    top5 ``_ci_low`` / ``_ci_high`` (95% over seeds and test images), and every row
+    ``n_seeds`` / ``seeds``. Adds ``params_m`` (params / 1e6),
     ``param_efficiency`` (the seeds' top-1 % / params in millions) and ``rank`` (1 = best
     top-1; NaN top-1 last). Raises ValueError as :func:`runs_table`.
     """

@@ -19,7 +19,7 @@ from torch import Tensor
 from cifarlab.data.augment import Augment, build_augment
 from cifarlab.data.augment.basic import Normalize
 from cifarlab.data.stats import Stats, resolve_stats
-from cifarlab.data.tv_functional import TF, normalize
+from cifarlab.data.tv_functional import normalize, resize_bilinear
 
 AugmentFn = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -165,8 +165,8 @@ class DeviceLoader:
 
     def _transform(self, x_uint8: Tensor, gen: torch.Generator | None) -> Tensor:
         x = x_uint8.float().div_(255.0)
-        if self.resize is not None and tuple(x.shape[-2:]) != (self.resize, self.resize):
-            x = TF.resize(x, [self.resize, self.resize], antialias=True)
+        if self.resize is not None:
+            x = resize_bilinear(x, self.resize)
         placed = isinstance(self.augment, Augment) and self.augment.normalizes
         if self.train and self.augment is not None:
             if isinstance(self.augment, Augment):

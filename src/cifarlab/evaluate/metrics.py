@@ -109,7 +109,9 @@ def evaluate_predictions(
     """All test metrics from probabilities ``probs`` (N, K) and true ``labels`` (N,).
 
     ``class_names`` defaults to ``"0" .. "K-1"``. ``summary`` holds: top1, top5 (top-``k``,
-    ``top5_k`` says which k), loss, macro_precision, macro_recall, macro_f1,
+    ``top5_k`` says which k), their 95% Wilson intervals over the test images
+    (``top1_ci_low`` / ``top1_ci_high``, ``top5_ci_low`` / ``top5_ci_high``), loss,
+    macro_precision, macro_recall, macro_f1,
     weighted_precision, weighted_recall, weighted_f1, balanced_accuracy, n_test, num_classes.
     """
     probs, labels = check_predictions(probs, labels)
@@ -120,10 +122,12 @@ def evaluate_predictions(
     preds = probs.argmax(axis=1).astype(np.int64)
     table = per_class_table(labels, preds, names)
     macro, weighted = (table.iloc[-2], table.iloc[-1])
+    top1, top5 = float(accuracy_score(labels, preds)), top_k_accuracy(probs, labels, k)
     summary: dict[str, Any] = {
-        "top1": float(accuracy_score(labels, preds)),
-        "top5": top_k_accuracy(probs, labels, k),
+        "top1": top1,
+        "top5": top5,
         "top5_k": min(k, n_classes),
+        **accuracy_intervals(top1, top5, len(labels)),
         "loss": cross_entropy(probs, labels),
         "balanced_accuracy": float(macro["accuracy"]),
         "n_test": int(len(labels)),
@@ -134,6 +138,19 @@ def evaluate_predictions(
             summary[f"{prefix}_{col}"] = float(row[col])
     cm = confusion_matrix(labels, preds, labels=np.arange(n_classes)).astype(np.int64)
     return Evaluation(summary, table, cm, names, probs, labels, preds)
+
+
+def accuracy_intervals(top1: float, top5: float, n: int) -> dict[str, float]:
+    """95% Wilson intervals of top-1 and top-5 over ``n`` test images (fractions).
+
+    scipy.stats costs this process nothing extra: scikit-learn's metrics import it already.
+    """
+    from cifarlab.analysis.stats.intervals import wilson_fraction
+
+    out = {}
+    for key, value in (("top1", top1), ("top5", top5)):
+        out[f"{key}_ci_low"], out[f"{key}_ci_high"] = wilson_fraction(value, n)
+    return out
 
 
 def confusion_frame(evaluation: Evaluation) -> pd.DataFrame:

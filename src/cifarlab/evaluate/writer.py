@@ -15,7 +15,8 @@ from cifarlab.io import atomic_path, write_json
 # Keys every metrics.json carries (null when the caller did not supply them), so that
 # `dvc metrics diff` and the aggregate step always see the same flat key set.
 SUMMARY_KEYS = (
-    "top1", "top5", "top5_k", "loss", "macro_precision", "macro_recall", "macro_f1",
+    "top1", "top1_ci_low", "top1_ci_high", "top5", "top5_ci_low", "top5_ci_high",  # 95% Wilson
+    "top5_k", "loss", "macro_precision", "macro_recall", "macro_f1",
     "weighted_precision", "weighted_recall", "weighted_f1", "balanced_accuracy",
     "n_test", "num_classes",
 )

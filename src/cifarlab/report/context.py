@@ -22,6 +22,7 @@ from cifarlab.report.formatting import format_value, table_rows
 
 PER_EXPERIMENT_SEP = "__"  # as cifarlab.analysis.figbase.figure_name names per-experiment figures
 TABLE_FALLBACK_PROV = "aggregate.prov.json"
+TEXT_CELL_CHARS = 32  # a column with a longer cell is prose (see column_class)
 RUN_METRIC_KEYS = (
     "top1", "top1_std", "n_seeds", "seeds", "top5", "loss", "macro_f1", "weighted_f1", "balanced_accuracy",
     "params", "flops", "latency_ms_per_image_b1", "latency_ms_per_image_batched", "latency_batch_size",
@@ -45,20 +46,33 @@ def find_provenance(candidates: Sequence[Path], what: str, strict: bool) -> dict
     return None
 
 
+def column_class(cells: Sequence[str]) -> str:
+    """How a column lays out: "text" (prose: reasons, caveats; wraps in a readable width),
+    "wrap" (phrases and snake_case names; may wrap at spaces and underscores when the table
+    is too wide for the page), "" (numbers and intervals: one line)."""
+    if any(len(c) > TEXT_CELL_CHARS and " " in c for c in cells):
+        return "text"
+    return "wrap" if any(re.search(r"[a-zA-Z]", c) and re.search(r"[ _]", c) for c in cells) else ""
+
+
 def table_entry(df: pd.DataFrame, title: str, *, provenance: Mapping[str, Any] | None, source: str,
                 caption: str = "", columns: Sequence[str] | None = None, collapsed: bool = False,
                 row_classes: Sequence[str] | None = None, label: str = "", note: str = "",
-                as_written: bool = False) -> dict[str, Any]:
+                as_written: bool = False, layout: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One table for the templates: header, rows of display strings, provenance.
 
     ``as_written``: numbers in the CSV's own units (the documents' tables), else
-    fractions shown as percent (:func:`cifarlab.report.formatting.format_value`)."""
+    fractions shown as percent (:func:`cifarlab.report.formatting.format_value`).
+    ``layout``: column -> class where a table knows better than :func:`column_class`."""
     header, rows = table_rows(df, columns, as_written=as_written)
     src = Path(source)
+    cols = [c for c in (columns or df.columns) if c in df.columns]  # as table_rows keeps them
+    classes = [(layout or {}).get(c) or column_class([r[i] for r in rows]) for i, c in enumerate(cols)]
     return {
         "id": slug(f"table-{src.parent.name}-{src.stem}-{title}"), "title": title, "label": label,
         "caption": caption, "note": note, "columns": header, "rows": rows,
         "row_classes": list(row_classes or [""] * len(rows)), "provenance": provenance,
+        "col_classes": classes,
         "source": source, "collapsed": collapsed,
     }
 
@@ -79,6 +93,7 @@ def figure_entry(path: str | os.PathLike, href: str, *, strict: bool = True) -> 
         "id": slug(f"fig-{p.parent.name}-{p.stem}"), "title": title, "caption": extra.get("caption") or "",
         "kind": kind, "experiment": experiment or None, "study": extra.get("study"), "stem": p.stem,
         "href": href, "file": str(p), "provenance": prov, "source": str(p),
+        "intervals": list(extra.get("intervals") or []),  # what its error bars show, if any
     }
 
 

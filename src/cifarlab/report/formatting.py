@@ -7,20 +7,20 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from cifarlab.analysis.study_tables import COUNT_COLUMNS, count_text
+
 # Fractions in [0, 1] in the CSVs, shown as percent in the report.
 FRACTION_COLUMNS = frozenset({
     "top1", "top5", "macro_f1", "weighted_f1", "val_top1", "train_top1", "balanced_accuracy",
     "macro_precision", "macro_recall", "weighted_precision", "weighted_recall",
     "precision", "recall", "f1", "accuracy", "share_of_true",
 })
-INTEGER_COLUMNS = frozenset({
-    "rank", "params", "flops", "support", "epochs", "max_epochs", "best_epoch", "train_size",
-    "num_classes", "n_test", "count", "top5_k", "latency_batch_size", "latency_threads",
-})
+INTEGER_COLUMNS = COUNT_COLUMNS  # one list with the documents' tables
+COUNT_UNITS = ("count", "epoch")  # scorecard units whose claims are whole numbers
 DECIMALS = {"loss": 4, "params_m": 3, "latency_ms_per_image_b1": 3, "latency_ms_per_image_batched": 3,
             "train_seconds": 1}
 MISSING = "—"
-_UNIT_COLUMNS = ("claimed", "measured", "delta")  # scorecard cells in the claim's own unit
+_UNIT_COLUMNS = ("claimed", "measured", "delta", "ci_low", "ci_high")  # scorecard cells in the claim's own unit
 
 
 def _missing(value: Any) -> bool:
@@ -36,14 +36,14 @@ def format_value(column: str, value: Any, unit: str | None = None) -> str:
     if isinstance(value, str):
         return value
     if unit is not None:  # scorecard claimed / measured / delta, already in the claim's unit
-        if unit == "count":
-            return f"{value:+,.0f}" if column == "delta" else f"{value:,.0f}"
+        if unit in COUNT_UNITS:
+            return ("+" if column == "delta" and value >= 0 else "") + count_text(value)
         decimals = 3 if unit == "M" else 2
         return f"{value:+.{decimals}f}" if column == "delta" else f"{value:.{decimals}f}"
     if _is_fraction(column):
         return f"{float(value) * 100:.2f}"
     if column in INTEGER_COLUMNS:
-        return f"{float(value):,.0f}"
+        return count_text(float(value))
     if isinstance(value, float):
         return f"{value:.{DECIMALS.get(column, 2)}f}"
     return str(value)
@@ -52,6 +52,24 @@ def format_value(column: str, value: Any, unit: str | None = None) -> str:
 def _is_fraction(column: str) -> bool:
     """A fraction column, or its spread over seeds (``top1_std``): both shown in percent."""
     return column in FRACTION_COLUMNS or column.removesuffix("_std") in FRACTION_COLUMNS
+
+
+def interval_label(metric: str) -> str:
+    """The header of ``metric``'s 95% interval column (see :func:`with_intervals`)."""
+    return f"{metric} 95% interval (%)"
+
+
+def with_intervals(df: pd.DataFrame, metrics: Sequence[str] = ("top1", "top5")) -> pd.DataFrame:
+    """``df`` plus one text column per metric, "[61.20, 68.35]" in percent, folded from the
+    fraction columns ``<metric>_ci_low`` / ``<metric>_ci_high`` where the table has them."""
+    out = df.copy()
+    for metric in metrics:
+        low, high = f"{metric}_ci_low", f"{metric}_ci_high"
+        if {low, high} <= set(df.columns):
+            out[interval_label(metric)] = [
+                MISSING if _missing(lo) or _missing(hi) else f"[{float(lo) * 100:.2f}, {float(hi) * 100:.2f}]"
+                for lo, hi in zip(df[low], df[high])]
+    return out
 
 
 def column_label(column: str) -> str:

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
+import markupsafe
 
 from cifarlab.io import atomic_path
 from cifarlab.report.context import slug
+from cifarlab.report.scorecard_page import scorecard_tables
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 CSS = "report.css"
@@ -33,6 +35,12 @@ def _seeds(prov: Mapping[str, Any]) -> str:
     return ", ".join(map(str, sorted(found, key=str))) or "—"
 
 
+def breakable(text: Any) -> markupsafe.Markup:
+    """``text`` escaped, with a line-break opportunity after each underscore: a header such
+    as latency_ms_per_image_b1 may wrap instead of widening its column."""
+    return markupsafe.Markup("_<wbr>").join(markupsafe.escape(part) for part in str(text).split("_"))
+
+
 def environment() -> jinja2.Environment:
     """The templates' environment: autoescape on, a missing context key is an error."""
     env = jinja2.Environment(
@@ -46,12 +54,13 @@ def environment() -> jinja2.Environment:
     env.filters["short"] = lambda v, n=12: (str(v)[:n] if v else "unknown")
     env.filters["slug"] = slug
     env.filters["seeds"] = _seeds
+    env.filters["breakable"] = breakable
     return env
 
 
 def check(site: Mapping[str, Any]) -> None:
     """Every table and figure must carry a 'provenance' key (None renders as a warning)."""
-    items = list(site["tables"])
+    items = list(site["tables"]) + scorecard_tables(site.get("scorecard"))
     for page in list(site["studies"]) + list(site["experiments"]):
         items += list(page["tables"]) + list(page.get("next_steps", [])) + list(page["figures"])
     for item in items:

@@ -17,7 +17,8 @@ from cifarlab.analysis.study_tables import display
 from cifarlab.io import read_json
 from cifarlab.provenance import sidecar_path, utc_now
 from cifarlab.report.context import figure_entry, find_provenance, run_tables, slug, table_entry
-from cifarlab.report.formatting import MISSING
+from cifarlab.report.formatting import MISSING, interval_label, with_intervals
+from cifarlab.report.scorecard_page import scorecard_section, verdicts
 
 TABLE_FALLBACK_PROV = "aggregate.prov.json"
 TABLES_INDEX = "tables.json"  # the documents' tables in document order (aggregate writes it)
@@ -29,40 +30,20 @@ STUDY_TITLES = {
     "s003": "s003: SE attention on ResNet-50",
     "s004": "s004: CIFAR-10 ResNet family",
 }
+# The index's overview of every run fits a 1400 px page; the model, recipe, memory and the
+# other metrics are on each experiment's page, parameter efficiency in s002 Table 1.
 EXPERIMENT_COLUMNS = (
-    "rank", "experiment", "study", "model", "dataset", "recipe", "top1", "top1_std", "n_seeds", "top5",
-    "macro_f1", "params", "param_efficiency", "latency_ms_per_image_b1", "peak_mem_mb", "train_seconds",
-    "epochs", "best_epoch",
+    "rank", "experiment", "study", "dataset", "top1", interval_label("top1"), "top1_std", "n_seeds", "top5",
+    "macro_f1", "params", "latency_ms_per_image_b1", "train_seconds", "epochs", "best_epoch",
 )
-SCORECARD_COLUMNS = ("study", "experiment", "metric", "claimed", "measured", "delta", "unit", "verdict",
-                     "reason", "status", "reasons", "caveat", "section")
-SCORECARD_CAPTION = (
-    "The documents' claimed numbers (as printed; percent for accuracies) beside ours. Only rows whose "
-    "verdict is 'reproduced' or 'not reproduced' compare like with like; 'not comparable' rows were "
-    "measured under other conditions (see the reason) and neither reproduce nor refute the claim.")
+# runs.csv has every metric and fact of each seed: the page shows what a reader compares.
+RUN_COLUMNS = (
+    "experiment", "seed", "study", "top1", interval_label("top1"), "top5", interval_label("top5"), "loss",
+    "macro_f1", "val_top1", "params", "epochs", "best_epoch", "n_test", "train_seconds", "device",
+)
 QUICK_BANNER = (
     "Quick profile: small data, few epochs, CPU. These numbers check that the workflow runs; they "
     "are not a reproduction of any document's result, whatever the scorecard's claimed column says.")
-
-
-def _verdict(card: pd.DataFrame) -> pd.Series:
-    return (card["verdict"] if "verdict" in card.columns else card["status"]).astype(str)
-
-
-def scorecard_tables(card: pd.DataFrame, source: str, prov: Mapping[str, Any] | None) -> list[dict]:
-    """Measured claims in one table; claims this run did not cover in a collapsed one."""
-    verdict = _verdict(card)
-    ran, not_run = card[verdict != "not run"], card[verdict == "not run"]
-    classes = [f"verdict-{slug(v)}" for v in _verdict(ran)]
-    # With a verdict column the older status / reasons pair only repeats it.
-    columns = [c for c in SCORECARD_COLUMNS if "verdict" not in card.columns or c not in ("status", "reasons")]
-    tables = [table_entry(ran, "Reproduction scorecard", provenance=prov, source=source,
-                          caption=SCORECARD_CAPTION, columns=columns, row_classes=classes)]
-    if len(not_run):
-        tables.append(table_entry(not_run, f"Claims not run ({len(not_run)})", provenance=prov, source=source,
-                                  columns=("study", "experiment", "metric", "claimed", "unit", "caveat"),
-                                  collapsed=True, caption="Document claims whose experiment is not in this run."))
-    return tables
 
 
 def _table_prov(path: Path, strict: bool) -> dict[str, Any] | None:
@@ -185,9 +166,9 @@ def _notices(card: pd.DataFrame | None) -> list[str]:
     """Warnings at the top of the index: incomparable pairs and simulated document values."""
     if card is None or card.empty:
         return []
-    verdict = _verdict(card)
+    verdict = verdicts(card)
     measured = card[~verdict.isin(["not run", "not measured"])]
-    off = measured[_verdict(measured) == "not comparable"]
+    off = measured[verdicts(measured) == "not comparable"]
     notes = []
     if len(off):
         why = off["reason"] if "reason" in off.columns else off["reasons"]
@@ -225,17 +206,18 @@ def build_site(*, tables_dir: str | os.PathLike, figure_dirs: Mapping[str, str |
     figures = _figures(figure_dirs, strict, list(experiments))
     facts = {n: {**dict(f), **({} if exp_df is None else next(
         (r for r in exp_df.to_dict("records") if r["experiment"] == n), {}))} for n, f in experiments.items()}
-    index_tables = [] if card is None else scorecard_tables(card, str(card_path), _table_prov(card_path, strict))
+    scorecard = None if card is None else scorecard_section(card, str(card_path), _table_prov(card_path, strict))
+    index_tables = []
     if exp_df is not None:
-        index_tables.append(table_entry(exp_df, "Experiments", provenance=_table_prov(exp_path, strict),
+        index_tables.append(table_entry(with_intervals(exp_df), "Experiments", provenance=_table_prov(exp_path, strict),
                                         source=str(exp_path), columns=EXPERIMENT_COLUMNS,
                                         caption="One row per experiment (mean over seeds), best test top-1 first."))
     doc_tables, empty_tables = _document_tables(tables_dir, strict)
     runs_csv = tables_dir / "runs.csv"
     if runs_csv.is_file():
         doc_tables.setdefault(OVERVIEW, []).append(table_entry(
-            pd.read_csv(runs_csv), "Every seed of every experiment", provenance=_table_prov(runs_csv, strict),
-            source=str(runs_csv), collapsed=True))
+            with_intervals(pd.read_csv(runs_csv)), "Every seed of every experiment", columns=RUN_COLUMNS,
+            provenance=_table_prov(runs_csv, strict), source=str(runs_csv), collapsed=True))
     names = sorted(({str(f.get("study")) for f in facts.values()} | set(doc_tables) | set(empty_tables)) - {OVERVIEW})
     studies = [_study_page(s, figures, doc_tables.get(s, []), facts, study_titles or {}) for s in [OVERVIEW] + names]
     for page in studies:
@@ -245,9 +227,10 @@ def build_site(*, tables_dir: str | os.PathLike, figure_dirs: Mapping[str, str |
     return {
         "title": title, "generated_utc": generated, "profile": dict(profile), "quick": quick,
         "banner": QUICK_BANNER if quick else f"Profile {profile.get('name')}: only scorecard rows with a "
-                  "'reproduced' or 'not reproduced' verdict compare with a document.",
+                  "'reproduced', 'not reproduced' or 'inconclusive' verdict compare with a document.",
         "summary": _summary(profile, exp_df, provenance or (index_tables[0]["provenance"] if index_tables else None),
                             generated),
-        "notices": _notices(card), "tables": index_tables, "studies": studies, "experiments": pages,
+        "notices": _notices(card), "scorecard": scorecard, "tables": index_tables, "studies": studies,
+        "experiments": pages,
         "figures": list(figures.values()), "provenance": dict(provenance) if provenance else None,
     }

@@ -27,12 +27,24 @@ def architecture_args(exp: ExperimentConfig, input_px: int) -> dict[str, Any]:
 
 
 def gflops_at(exp: ExperimentConfig, num_classes: int, input_px: int) -> float:
-    """Forward GFLOPs per image of the experiment's architecture at ``input_px``."""
-    from cifarlab.models import get_model
-    from cifarlab.models.complexity import count_flops
+    """Forward GFLOPs per image of the experiment's architecture at ``input_px``.
 
-    model = get_model(exp.model, num_classes=num_classes, **architecture_args(exp, input_px))
-    return count_flops(model, input_px) / 1e9
+    Counted once per architecture, size and code (``flop_cache``): a budget tries several
+    sizes, an ablation prices its base too, and the DLA-34 grid's ten jobs share one
+    architecture; each count builds the model and runs it under FlopCounterMode, up to
+    2.5 s of a job's start-up."""
+    from cifarlab.steps.flop_cache import cached_gflops
+
+    args = architecture_args(exp, input_px)
+
+    def count() -> float:
+        from cifarlab.models import get_model
+        from cifarlab.models.complexity import count_flops
+
+        model = get_model(exp.model, num_classes=num_classes, **args)
+        return count_flops(model, input_px) / 1e9
+
+    return cached_gflops(exp.model, args, num_classes, input_px, count)
 
 
 def build_for_training(exp: ExperimentConfig, num_classes: int, input_px: int,

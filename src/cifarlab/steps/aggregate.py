@@ -1,5 +1,7 @@
 """aggregate: every run's results -> the runs and experiments tables, the documents'
-tables (listed in tables.json) and the reproduction scorecard."""
+tables (listed in tables.json), the paired comparisons the documents make
+(comparisons.csv), the power to detect their claimed differences (power.csv) and the
+reproduction scorecard."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import pandas as pd
 
 from cifarlab import dag
 from cifarlab.analysis.next_steps import mean_confusion, read_summaries
-from cifarlab.analysis.runs import load_run, seed_records
+from cifarlab.analysis.runs import load_run, seed_correct, seed_records
+from cifarlab.analysis.stats.claimed import power_display, power_table
+from cifarlab.analysis.stats.comparisons import comparison_table, document_comparisons
 from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
 from cifarlab.analysis.tables import aggregate, runs_table, scorecard
 from cifarlab.analysis.timing import predicted_vs_actual, read_plan
@@ -29,6 +33,7 @@ def describe(cfg: Config, exp: ExperimentConfig, family: str | None) -> dict[str
         "max_epochs": exp.recipe.max_epochs, "train_size": meta["sizes"]["train"],
         "num_classes": meta["num_classes"], "device": cfg.profile.device, "family": family,
         "ablation_of": exp.ablation_of, "description": exp.description, "next_step": exp.next_step,
+        "test_size": (meta.get("official_sizes") or {}).get("test"),  # what a design may evaluate on
     }
 
 
@@ -42,6 +47,26 @@ def mean_per_class(run: dict) -> pd.DataFrame | None:
     return mean.loc[order].reset_index()
 
 
+def _cost_plan(cfg: Config) -> tuple[pd.DataFrame | None, str]:
+    """The plan that prices a design for power.csv: the full profile's (what settling a
+    claim costs), else this profile's, else none."""
+    for profile in dict.fromkeys(("full", cfg.profile.name)):
+        path = Path(dag.PLAN_DIR) / f"{profile}.csv"
+        if path.is_file():
+            return read_plan(path), profile
+    return None, ""
+
+
+def _power_entry(rows: int, cost_profile: str) -> dict[str, Any]:
+    """tables.json's entry of the power table (the overview page shows it)."""
+    priced = f"cifarlab plan's {cost_profile} profile" if cost_profile else "no plan (run `cifarlab plan`)"
+    return {"study": "overview", "key": "power", "rows": rows, "file": f"{dag.TABLES_DIR}/overview__power.csv",
+            "caption": "Power: could this run detect each difference a document claims, and what would",
+            "note": "80% power, two-sided 5%, from each paired comparison's measured seed spread and per-image "
+                    "variance (cifarlab.analysis.stats.power); cost: training the needed seeds of both runs, "
+                    f"priced by {priced}"}
+
+
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     facts = load_study_facts()
     family = {m: f for f, ms in (facts.get("s002", {}).get("families") or {}).items() for m in ms}
@@ -50,11 +75,14 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
                for r in seed_records(runs[name], describe(cfg, exp, family.get(name)))]
     claims = load_claims()
     table = aggregate(records)
+    pairs = comparison_table(table, facts, {n: seed_correct(r) for n, r in runs.items()})
     ensemble_files = [dag.ensemble_metrics_file(n) for n in cfg.ensembles]
-    inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()},
+    inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()}, pairs,
                          confusion={n: mean_confusion(r) for n, r in runs.items()},
                          ensembles=read_summaries(ensemble_files))
-    frames = {"experiments.csv": table, "runs.csv": runs_table(records), "scorecard.csv": scorecard(table, claims)}
+    frames = {"experiments.csv": table, "runs.csv": runs_table(records),
+              "scorecard.csv": scorecard(table, claims, comparisons=pairs),
+              "comparisons.csv": document_comparisons(pairs)}
     index = []
     built = build_tables(inputs)
     for spec in TABLES:
@@ -63,6 +91,10 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
         index.append({"study": spec.study, "key": spec.key, "caption": spec.caption, "note": spec.note,
                       "file": f"{dag.TABLES_DIR}/{name}", "rows": len(frame), "section": spec.section})
     plan = Path(dag.PLAN_DIR) / f"{cfg.profile.name}.csv"
+    cost_plan = _cost_plan(cfg)
+    frames["power.csv"] = power = power_table(pairs, claims, table, *cost_plan)
+    frames["overview__power.csv"] = power_display(power)
+    index.append(_power_entry(len(power), cost_plan[1]))
     if plan.is_file():  # `cifarlab plan` ran before this run: its prediction beside the measurement
         frames["overview__predicted_vs_actual.csv"] = timing = predicted_vs_actual(read_plan(plan), table)
         index.append({"study": "overview", "key": "predicted_vs_actual", "rows": len(timing),
@@ -74,7 +106,7 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
         for name, frame in frames.items():
             frame.to_csv(stage / name, index=False)
         write_json(stage / "tables.json", index)
-        inputs_md5 = ([Path(dag.run_dir(n)) for n in cfg.experiments] + [Path(f) for f in ensemble_files]
-                      + ([plan] if plan.is_file() else []))
+        plans = sorted({p for p in (plan, Path(dag.PLAN_DIR) / "full.csv") if p.is_file()})
+        inputs_md5 = [Path(dag.run_dir(n)) for n in cfg.experiments] + [Path(f) for f in ensemble_files] + plans
         record(cfg, "aggregate", command, inputs_md5, stage / "aggregate.prov.json")
     print(table[["experiment", "n_seeds", "top1", "top1_std", "params"]].to_string(index=False), flush=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from cifarlab import dag
+from cifarlab import dag, phases, threads
 from cifarlab.config import Config, ExperimentConfig
 from cifarlab.io import atomic_path, read_json, write_json
 from cifarlab.steps._common import read_meta, record, split_dir
@@ -23,6 +23,7 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
     from cifarlab.steps._model import build_for_checkpoint
     from cifarlab.steps.train import loader_over, split_part
 
+    phases.mark("imports (torch, evaluation)")
     train_dir = Path(dag.seed_dir(dag.train_dir(exp.name), seed))
     run_facts, train_facts = read_json(train_dir / "run.json"), read_json(train_dir / "train.json")
     budget = run_facts["budget"]
@@ -30,15 +31,19 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
     best = torch.load(train_dir / "best.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(best["state_dict"])
     model.to(device).eval()
+    phases.mark("model build, checkpoint")
 
     reset_peak_memory(device)
     images, labels, indices = split_part(exp, "test", budget["test_images"], cfg.split.seed)
+    phases.mark("split read")
     px = budget["input_px"]
     loader = loader_over(exp, torch.from_numpy(images), torch.from_numpy(labels), device, train=False,
                          seed=seed, num_classes=meta["num_classes"],
                          resize=px)
     probs, y = predict(model, loader, device)
+    phases.mark("inference")
     evaluation = evaluate_predictions(probs, y, meta["classes"])
+    phases.mark("metrics")
     latency_batch = (cfg.profile.budget.latency_batch if cfg.profile.budget else None) or exp.recipe.eval_batch_size
     facts = {
         "params": count_params(model),
@@ -55,11 +60,13 @@ def evaluate_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, me
         "train_batch_size": budget.get("batch_size"),
         "pretrained": bool(run_facts.get("pretrained")),
     }
+    phases.mark("latency")
     facts["peak_mem_mb"], facts["peak_mem_source"] = peak_memory_mb(device)
     wrong = evaluation.preds != evaluation.labels  # s004 quotes its most confident error
     facts["max_error_confidence"] = float(probs[wrong].max()) if wrong.any() else None
     write_val_predictions(exp, model, budget, seed, device, meta, cfg.split.seed, out_dir)
     metrics = write_evaluation(out_dir, evaluation, indices=indices, facts=facts)
+    phases.mark("seed files")
     print(f"evaluate: {exp.name} seed {seed}: top1 {metrics['top1']:.4f} top5 {metrics['top5']:.4f} "
           f"on {len(y)} test images", flush=True)
     return metrics
@@ -99,6 +106,7 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
 
     exp = cfg.experiment(experiment)
     device = resolve_device(cfg.profile.device)
+    threads.pin_torch()
     meta = read_meta(exp.dataset.name)
     train_dir = Path(dag.train_dir(experiment))
     with atomic_path(dag.eval_dir(experiment)) as stage:
@@ -107,3 +115,4 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
         record(cfg, "evaluate", command, [split_dir(exp.dataset.name), train_dir],
                stage / dag.EVAL_PROV, experiment, device)
     write_json(dag.metrics_file(experiment), seed_summary(per_seed))
+    phases.mark("output folder, provenance")

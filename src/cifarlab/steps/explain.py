@@ -211,8 +211,10 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     from cifarlab.device import resolve_device
     from cifarlab.io import atomic_path
     from cifarlab.provenance import collect_provenance
+    from cifarlab.threads import pin_torch
 
     device = resolve_device(cfg.profile.device)
+    pin_torch()
     params = dag.param_values("explain", cfg.raw)
     names = dag.explain_experiments(cfg.experiments)
     with atomic_path(dag.EXPLAIN_DIR) as stage:

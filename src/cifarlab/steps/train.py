@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Sequence
 
-from cifarlab import dag
+from cifarlab import dag, phases, threads
 from cifarlab.config import Config, ConfigError, ExperimentConfig, ProfileConfig
 from cifarlab.io import atomic_path, write_json
 from cifarlab.steps._common import read_meta, record, split_dir
@@ -190,6 +190,8 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     from cifarlab.train import distributed as ddp
     from cifarlab.train import fit
 
+    phases.mark("imports (torch, training)")
+
     state = Path(dag.state_dir(exp.name, seed))
     final, marker = state / "final", state / "final.done"
     identity = dag.params_hash({"params": dag.param_values("train", cfg.raw, exp.name), "seed": seed, "split": meta})
@@ -197,8 +199,10 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
         print(f"train: {exp.name}: seed {seed} already finished in {final}", flush=True)
         return final
     budget = plan_budget(cfg, exp, meta)
+    phases.mark("budget (FLOP count)")
     torch.manual_seed(seed)
     model, facts = build_for_training(exp, meta["num_classes"], budget.input_px, cfg.profile)
+    phases.mark("model build")
     if facts.get("pretrained_note"):
         print(f"train: {exp.name}: warning: {facts['pretrained_note']}", flush=True)
     resize = budget.input_px
@@ -213,6 +217,7 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     val_loader = loader_over(exp, *_tensors(exp, "val", budget.val_images, cfg.split.seed), device,
                              train=False, seed=seed, num_classes=meta["num_classes"], resize=resize,
                              world=world)
+    phases.mark("split read, loaders")
     settings = dataclasses.replace(train_settings(exp, cfg.profile), seed=seed)
     if not facts["pretrained"] and cfg.profile.random_init_phases == "merge" and settings.phases:
         settings = merged_phases(settings)
@@ -223,10 +228,13 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
         # Resume only into the same experiment params, seed, split and budget: a change to
         # model_args that keeps tensor shapes (drop_path, say) must start afresh.
         fingerprint_extra={"identity": identity, "budget": budget.as_dict()})
+    phases.mark("fit")
     if not ddp.is_main():  # rank 0 writes; the others go on to the next seed
         return final
-    write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(), **facts})
+    write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(),
+                                    "threads": torch.get_num_threads(), **facts})
     marker.write_text(identity)
+    phases.mark("seed files")
     return final
 
 
@@ -249,6 +257,7 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
     if exp.gpus > 1 and not ddp.in_worker():
         return launch_workers(cfg, exp)
     device = resolve_device(cfg.profile.device, exp.gpus)
+    threads.pin_torch()
     if ddp.in_worker():
         device = ddp.init(device)
     train_settings(exp, cfg.profile)  # bad values fail here, before any work
@@ -265,6 +274,7 @@ def run(cfg: Config, experiment: str, command: Sequence[str]) -> None:
         record(cfg, "train", command, [split_dir(exp.dataset.name)], stage / dag.TRAIN_PROV, experiment, device)
     shutil.rmtree(dag.state_dir(experiment), ignore_errors=True)
     ddp.shutdown()
+    phases.mark("output folder, provenance")
 
 
 def launch_workers(cfg: Config, exp: ExperimentConfig) -> None:
