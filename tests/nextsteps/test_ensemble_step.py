@@ -85,3 +85,21 @@ def test_bad_ensembles_are_named_at_validation():
         bad["ensembles"]["x"] = {"study": "s002", "members": members, "over": over}
         with pytest.raises(ConfigError, match=match):
             build_config(bad)
+
+
+def test_the_gain_over_the_best_member_carries_the_paired_test(workspace):
+    from cifarlab.analysis.stats.paired import compare
+    from cifarlab.evaluate.ensemble import Predictions
+
+    assert run_step("ensemble", ["--params", str(REPO / "params.yaml"), "--ensemble", "resnet_20_seeds"]) == 0
+    summary = json.loads((workspace / dag.ensemble_metrics_file("resnet_20_seeds")).read_text())
+    out = workspace / dag.ensemble_eval_dir("resnet_20_seeds") / "seeds"
+    member = Predictions.load(workspace / dag.seed_dir(dag.eval_dir("resnet_20"), 0) / "predictions.npz")
+    for method in ("vote", "mean", "weighted"):
+        with np.load(out / method / "predictions.npz") as f:
+            ens = f["preds"] == f["labels"]
+        r = compare(ens[None], (member.probs.argmax(1) == member.labels)[None])
+        assert summary[f"{method}_gain_top1"] == pytest.approx(r.delta, abs=2e-6)
+        assert (summary[f"{method}_gain_ci_low"], summary[f"{method}_gain_ci_high"]) == pytest.approx(
+            (r.ci_low, r.ci_high), abs=1e-6)
+        assert summary[f"{method}_gain_p"] == pytest.approx(r.p_value) and summary[f"{method}_tied_with_best"] == r.tied

@@ -64,3 +64,22 @@ def test_ensemble_rows_and_registration_in_the_study_tables():
     sections = {(t.study, t.key): t.section for t in TABLES}
     assert sections[("s004", "ensembles")] == sections[("s004", "next_step_variants")] == "next_steps"
     assert sections[("s004", "models")] == ""
+
+
+def test_variants_carry_the_paired_comparison_and_stay_out_of_the_documents_comparisons():
+    from cifarlab.analysis.stats.comparisons import comparison_table, document_comparisons
+
+    rng = np.random.default_rng(0)
+    idx = np.arange(400)
+    base_ok = rng.random(400) < 0.6
+    focal_ok = base_ok | (rng.random(400) < 0.3)  # right wherever the base is, and more
+    exps = _experiments().assign(dataset="cifar10").set_index("experiment")
+    exps.loc["wrn_16_8", "top1"], exps.loc["wrn_16_8_focal", "top1"] = base_ok.mean(), focal_ok.mean()
+    exps = exps.reset_index()
+    correct = {"wrn_16_8": {0: (idx, base_ok)}, "wrn_16_8_focal": {0: (idx, focal_ok)}}
+    pairs = comparison_table(exps, {}, correct)
+    assert pairs.set_index("experiment").loc["wrn_16_8_focal", "kind"] == "next_step"
+    assert "wrn_16_8_focal" not in set(document_comparisons(pairs)["experiment"])
+    row = next_steps.variants(exps, {}, "s004", pairs).iloc[0]
+    assert row["Δ top1 (pp)_ci_low"] > 0 and row["p"] < 0.05 and row["tied with base"] == "no"
+    assert row["Δ top1 (pp)_ci_low"] <= row["Δ top1 (pp)"] <= row["Δ top1 (pp)_ci_high"]

@@ -59,9 +59,23 @@ def _flag(value: Any) -> bool:
     return bool(value) and not (isinstance(value, float) and np.isnan(value))
 
 
-def variants(experiments: pd.DataFrame, confusion: Mapping[str, pd.DataFrame | None], study: str) -> pd.DataFrame:
+def _paired(comparisons: pd.DataFrame | None, experiment: str, reference: str) -> dict[str, Any]:
+    """The paired test of ``experiment`` against ``reference`` on the same test images and
+    seeds (cifarlab.analysis.stats: 95% paired-bootstrap interval, McNemar's exact p)."""
+    from cifarlab.analysis.stats.comparisons import lookup
+
+    row = lookup(comparisons, experiment, reference)
+    if row is None:
+        return {}
+    return {"Δ top1 (pp)_ci_low": row["delta_ci_low"] * 100, "Δ top1 (pp)_ci_high": row["delta_ci_high"] * 100,
+            "p": row["p_value"], "tied with base": "yes" if row["tied"] else "no"}
+
+
+def variants(experiments: pd.DataFrame, confusion: Mapping[str, pd.DataFrame | None], study: str,
+             comparisons: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per next-step experiment of ``study`` that ran with its base: top-1 (%) of
-    both, the difference (percentage points), and each confused pair's errors and change."""
+    both, the difference (percentage points) with its paired interval and p where the
+    comparisons have it, and each confused pair's errors and change."""
     if experiments.empty or "next_step" not in experiments:
         return pd.DataFrame()
     df = experiments.set_index("experiment")
@@ -73,7 +87,7 @@ def variants(experiments: pd.DataFrame, confusion: Mapping[str, pd.DataFrame | N
         b = df.loc[base]
         out = {"variant": name, "base": base, "top1": row["top1"] * 100, "top1_std": row.get("top1_std", np.nan) * 100,
                "base top1": b["top1"] * 100, "Δ top1 (pp)": (row["top1"] - b["top1"]) * 100,
-               "n_seeds": row.get("n_seeds", 1)}
+               **_paired(comparisons, name, base), "n_seeds": row.get("n_seeds", 1)}
         mine, theirs = confusion.get(name), confusion.get(base)
         if mine is not None and theirs is not None:
             for header, errors in pair_errors(mine).items():
@@ -103,6 +117,11 @@ def ensembles(summaries: Mapping[str, Mapping[str, Any]], study: str) -> pd.Data
                          "top1_std": (s.get(f"{method}_top1_std") or np.nan) * 100,
                          "best member": s["best_member"], "best member top1": s["best_member_top1"] * 100,
                          "Δ top1 (pp)": s[f"{method}_gain_top1"] * 100,
+                         **({"Δ top1 (pp)_ci_low": s[f"{method}_gain_ci_low"] * 100,
+                             "Δ top1 (pp)_ci_high": s[f"{method}_gain_ci_high"] * 100,
+                             "p": s[f"{method}_gain_p"],
+                             "tied with best": "yes" if s[f"{method}_tied_with_best"] else "no"}
+                            if f"{method}_gain_p" in s else {}),
                          "weights (validation)": weights if method == "weighted" else "",
                          "n_seeds": len(str(s.get("groups", "")).split(",")), "test images": s.get("n_test")})
     return pd.DataFrame(rows)
@@ -117,10 +136,13 @@ def read_summaries(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     return {Path(p).parent.name: read_json(p) for p in paths if Path(p).is_file()}
 
 
-_VARIANT_NOTE = ("each variant changes one thing of its base (params.yaml); Δ = variant - base; pair errors: "
-                 "test images of one class predicted as the other, both ways, mean over seeds")
+_VARIANT_NOTE = ("each variant changes one thing of its base (params.yaml); Δ = variant - base with its 95% "
+                 "paired-bootstrap interval; p: McNemar's exact test, seeds combined; tied: the interval covers 0 "
+                 "or p >= 0.05; pair errors: test images of one class predicted as the other, both ways, mean "
+                 "over seeds")
 _ENSEMBLE_NOTE = ("no retraining: the members' saved test probabilities; weights fitted on the validation split "
-                  "only; best member and ensemble on the same test images")
+                  "only; best member and ensemble on the same test images; Δ with its 95% paired-bootstrap "
+                  "interval, p: McNemar's exact test, seeds combined")
 
 # (study, key, caption, build(TableInputs) -> DataFrame, note): registered in study_tables.TABLES
 # as the study page's "next steps" section, after the document's own tables.
@@ -128,7 +150,7 @@ TABLE_SPECS = (
     ("s002", "ensembles", "Ensemble of ResNet-20's seeds (next step: not in the document)",
      lambda i: ensembles(i.ensembles, "s002"), _ENSEMBLE_NOTE),
     ("s004", "next_step_variants", "s004 next steps: focal loss, MixUp, CutMix, confusion-aimed weights "
-     "against WRN-16-8", lambda i: variants(i.experiments, i.confusion, "s004"), _VARIANT_NOTE),
+     "against WRN-16-8", lambda i: variants(i.experiments, i.confusion, "s004", i.comparisons), _VARIANT_NOTE),
     ("s004", "ensembles", "s004 next steps: ensembles of its architectures",
      lambda i: ensembles(i.ensembles, "s004"), _ENSEMBLE_NOTE),
 )

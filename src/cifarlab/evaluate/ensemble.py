@@ -107,7 +107,11 @@ class Combined:
     labels: np.ndarray
     indices: np.ndarray
     weights: np.ndarray  # fitted on validation, one per member
-    member_top1: np.ndarray  # each member's top-1 on the same test images
+    member_correct: np.ndarray  # bool (M, N): each member's top-1 hits on the same test images
+
+    @property
+    def member_top1(self) -> np.ndarray:
+        return self.member_correct.mean(axis=1)
 
 
 def combine(val: Sequence[Predictions], test: Sequence[Predictions]) -> Combined:
@@ -118,5 +122,4 @@ def combine(val: Sequence[Predictions], test: Sequence[Predictions]) -> Combined
     weights = fit_weights(val_stack, val_labels)
     stack, labels, indices = align(test)
     probs = {"vote": vote(stack), "mean": average(stack), "weighted": weighted(stack, weights)}
-    member_top1 = (stack.argmax(axis=2) == labels).mean(axis=1)
-    return Combined(probs, labels, indices, weights, member_top1)
+    return Combined(probs, labels, indices, weights, stack.argmax(axis=2) == labels)

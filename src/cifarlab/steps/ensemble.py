@@ -61,7 +61,9 @@ def ensemble_group(parts: Sequence[Part], classes: Sequence[str], out: Path) -> 
     members = {label: {"top1": float(t), "weight": float(w)}
                for label, t, w in zip(labels, c.member_top1, c.weights)}
     write_json(out / "members.json", members)
-    return {"methods": methods, "members": members}
+    correct = {m: (c.indices, c.probs[m].argmax(axis=1) == c.labels) for m in METHODS}
+    correct.update({label: (c.indices, hits) for label, hits in zip(labels, c.member_correct)})
+    return {"methods": methods, "members": members, "correct": correct}
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -88,9 +90,26 @@ def summary(ens: EnsembleConfig, per_group: Mapping[str, Mapping[str, Any]]) -> 
     for m in first["members"]:
         out[f"member_top1_{m}"] = member_top1[m]
         out[f"weight_{m}"] = _mean([g["members"][m]["weight"] for g in per_group.values()])
+    out.update(paired_gains(per_group, best))
     out["per_group"] = {name: {**{f"{k}_top1": v["top1"] for k, v in g["methods"].items()},
                                **{f"member_top1_{m}": v["top1"] for m, v in g["members"].items()}}
                         for name, g in per_group.items()}
+    return out
+
+
+def paired_gains(per_group: Mapping[str, Mapping[str, Any]], best: str) -> dict[str, Any]:
+    """Each method against the best member on the same test images and groups (seeds):
+    the 95% paired-bootstrap interval of the gain, McNemar's exact p (seeds combined) and
+    whether they are tied, as cifarlab.analysis.stats defines them for the documents."""
+    from cifarlab.analysis.stats.paired import align, compare
+
+    reference = {i: g["correct"][best] for i, g in enumerate(per_group.values())}
+    out: dict[str, Any] = {}
+    for method in next(iter(per_group.values()))["methods"]:
+        _, a, b = align({i: g["correct"][method] for i, g in enumerate(per_group.values())}, reference)
+        r = compare(a, b)
+        out.update({f"{method}_gain_ci_low": round(r.ci_low, 6), f"{method}_gain_ci_high": round(r.ci_high, 6),
+                    f"{method}_gain_p": r.p_value, f"{method}_tied_with_best": r.tied})
     return out
 
 

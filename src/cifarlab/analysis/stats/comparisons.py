@@ -29,10 +29,14 @@ from cifarlab.analysis.stats.paired import align, compare
 COMPARISON_COLUMNS = ("study", "kind", "experiment", "reference", "delta", "delta_ci_low", "delta_ci_high",
                       "p_value", "n_images", "n_seeds", "tied")
 DOCUMENT_KINDS = ("stage", "ablation", "rank_neighbour", "se", "grid_vs_best")  # comparisons.csv
-KINDS = DOCUMENT_KINDS + ("grid_trend",)
+KINDS = DOCUMENT_KINDS + ("grid_trend", "next_step")  # next_step: cifarlab.analysis.next_steps
 SE_PAIR = ("resnet50_se_imagenet", "resnet50_imagenet")
 
 Correct = Mapping[int, tuple[np.ndarray, np.ndarray]]  # seed -> (test-image indices, top-1 correct)
+
+
+def _truthy(value: Any) -> bool:
+    return bool(value) and not (isinstance(value, float) and np.isnan(value))
 
 
 def document_pairs(experiments: pd.DataFrame, facts: Mapping[str, Mapping[str, Any]]
@@ -49,7 +53,9 @@ def document_pairs(experiments: pd.DataFrame, facts: Mapping[str, Mapping[str, A
     for name, row in df.iterrows():
         base = row.get("ablation_of")
         if isinstance(base, str) and base in have and name not in DLA_GRID:
-            pairs.append((str(row.get("study")), "ablation", str(name), base))
+            # a document's next step (not run in it) is kept out of comparisons.csv
+            kind = "next_step" if _truthy(row.get("next_step")) else "ablation"
+            pairs.append((str(row.get("study")), kind, str(name), base))
     models = [m for ms in (facts.get("s002", {}).get("families") or {}).values() for m in ms if m in have]
     ranked = df.loc[models].sort_values("top1", ascending=False, na_position="last", kind="stable")
     ranked = [m for m in ranked.index if pd.notna(df.loc[m, "top1"])]
