@@ -92,8 +92,7 @@ def variants(experiments: pd.DataFrame, confusion: Mapping[str, pd.DataFrame | N
         if mine is not None and theirs is not None:
             for header, errors in pair_errors(mine).items():
                 before = pair_errors(theirs)[header]
-                out[f"{header} errors (base)"] = before
-                out[f"{header} errors"] = errors
+                out[f"{header} errors (base)"] = before  # the variant's count is base + Δ
                 out[f"Δ {header}"] = errors - before
         rows.append(out)
     return pd.DataFrame(rows)
