@@ -39,7 +39,7 @@ def document_pairs(experiments: pd.DataFrame, facts: Mapping[str, Mapping[str, A
                    ) -> list[tuple[str, str, str, str]]:
     """(study, kind, experiment, reference) of every comparison whose two runs are in
     ``experiments`` (aggregate()'s table: experiment, study, top1, ablation_of)."""
-    from cifarlab.analysis.study_tables import DLA_GRID, S001_STAGES
+    from cifarlab.analysis.tables.study_tables import DLA_GRID, S001_STAGES
 
     df = experiments.set_index("experiment")
     have = set(df.index)

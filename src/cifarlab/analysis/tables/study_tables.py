@@ -33,7 +33,7 @@ _CI = ("_ci_low", "_ci_high")
 
 @dataclass(frozen=True)
 class TableInputs:
-    experiments: pd.DataFrame  # cifarlab.analysis.tables.aggregate()
+    experiments: pd.DataFrame  # cifarlab.analysis.tables.experiments.aggregate()
     claims: Sequence[Mapping[str, Any]] = ()  # cifarlab.report.load_claims()
     facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # load_study_facts()
     per_class: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # experiment -> per_class.csv
