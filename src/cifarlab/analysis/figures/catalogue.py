@@ -21,8 +21,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cifarlab.analysis.figures import ablations, curves, per_class, summary
-from cifarlab.analysis.tables import study_tables
 from cifarlab.analysis.runs import class_rows
+from cifarlab.analysis.tables import study_tables
 
 OVERVIEW = "overview"  # pseudo-study of the cross-study figures
 
