@@ -103,9 +103,11 @@ def test_write_read_roundtrip(tmp_path):
 
 def test_pure_modules_do_not_import_torch():
     code = (
-        "import sys, cifarlab.provenance, cifarlab.analysis, cifarlab.analysis.tables, cifarlab.analysis.plots, "
-        "cifarlab.analysis.runs, cifarlab.report, cifarlab.evaluate, cifarlab.analysis.study_tables, "
-        "cifarlab.analysis.scorecard, cifarlab.analysis.stats.comparisons, cifarlab.analysis.stats.claimed, "
+        "import sys, cifarlab.provenance, cifarlab.analysis, cifarlab.analysis.tables.experiments, "
+        "cifarlab.analysis.figures.catalogue, cifarlab.analysis.figures.images, cifarlab.analysis.figures.sample_figures, "
+        "cifarlab.analysis.runs, cifarlab.report, cifarlab.evaluate, cifarlab.analysis.tables.study_tables, "
+        "cifarlab.analysis.tables.scorecard, cifarlab.analysis.tables.timing, cifarlab.analysis.stats.chance, "
+        "cifarlab.analysis.stats.comparisons, cifarlab.analysis.stats.claimed, "
         "cifarlab.analysis.stats.verdicts, cifarlab.budget, cifarlab.catalogue, cifarlab.steps.aggregate, "
         "cifarlab.steps.figures, cifarlab.steps.report, cifarlab.steps.train, cifarlab.steps.evaluate; "
         "assert 'torch' not in sys.modules, 'torch was imported'"

@@ -13,8 +13,9 @@ from cifarlab.analysis.stats.claimed import POWER_COLUMNS, claimed_delta, power_
 from cifarlab.analysis.stats.comparisons import (COMPARISON_COLUMNS, comparison_table, document_comparisons,
                                                  document_pairs)
 from cifarlab.analysis.stats.paired import compare
-from cifarlab.analysis.study_tables import DLA_GRID
-from cifarlab.analysis.tables import aggregate, scorecard
+from cifarlab.analysis.tables.experiments import aggregate
+from cifarlab.analysis.tables.scorecard import scorecard
+from cifarlab.analysis.tables.study_tables import DLA_GRID
 from cifarlab.report.claims import load_claims, load_study_facts
 
 FACTS = load_study_facts()

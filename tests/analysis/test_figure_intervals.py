@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from cifarlab.analysis import ablations, catalogue, study_tables, summary
-from cifarlab.analysis.figbase import CI_LABEL, STD_LABEL, INTERVAL_GID, intervals_drawn
+from cifarlab.analysis.figures import ablations, catalogue, summary
+from cifarlab.analysis.figures.figbase import CI_LABEL, STD_LABEL, INTERVAL_GID, intervals_drawn
+from cifarlab.analysis.tables import study_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,7 +131,7 @@ def test_s004_model_chart_includes_vit():
 
 
 def test_per_class_bars_draw_a_class_interval_when_the_frame_has_one():
-    from cifarlab.analysis import per_class
+    from cifarlab.analysis.figures import per_class
 
     pc = pd.DataFrame({"class": ["x", "y", "macro avg"], "accuracy": [0.5, 0.9, 0.7],
                        "accuracy_ci_low": [0.4, 0.85, 0.6], "accuracy_ci_high": [0.6, 0.93, 0.8]})

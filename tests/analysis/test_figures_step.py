@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from cifarlab import dag
-from cifarlab.analysis.catalogue import DLA_GRID
+from cifarlab.analysis.figures.catalogue import DLA_GRID
 from cifarlab.steps import figures
 
 

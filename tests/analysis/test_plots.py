@@ -11,9 +11,9 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from cifarlab.analysis import ablations, catalogue, curves, images, per_class, summary
-from cifarlab.analysis.figbase import figure_name, save_figure
-from cifarlab.analysis.plots import plot_confusion
+from cifarlab.analysis.figures import ablations, catalogue, curves, images, per_class, summary
+from cifarlab.analysis.figures.figbase import figure_name, save_figure
+from cifarlab.analysis.figures.per_class import plot_confusion
 
 
 @pytest.fixture(scope="module")

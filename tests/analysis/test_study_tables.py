@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from cifarlab.analysis.stats.comparisons import comparison_table
-from cifarlab.analysis.study_tables import DLA_GRID, TABLES, TableInputs, build_tables, display
-from cifarlab.analysis.tables import aggregate
+from cifarlab.analysis.tables.experiments import aggregate
+from cifarlab.analysis.tables.study_tables import DLA_GRID, TABLES, TableInputs, build_tables, display
 from cifarlab.report.claims import load_claims, load_study_facts
 
 FACTS = load_study_facts()

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cifarlab.analysis.tables import EXPERIMENT_COLUMNS, aggregate, runs_table, scorecard, top_confused_pairs
+from cifarlab.analysis.tables.experiments import EXPERIMENT_COLUMNS, aggregate, runs_table, top_confused_pairs
+from cifarlab.analysis.tables.scorecard import scorecard
 from cifarlab.report import load_claims
 
 
@@ -198,7 +199,7 @@ def test_seed_records_take_val_and_train_accuracy_at_the_best_epoch():
 def test_every_claim_names_a_catalogue_experiment_and_a_known_metric():
     import yaml
 
-    from cifarlab.analysis.scorecard import CLAIM_METRICS
+    from cifarlab.analysis.tables.scorecard import CLAIM_METRICS
     from tests.workflow_copy import REPO
 
     experiments = yaml.safe_load((REPO / "params.yaml").read_text())["experiments"]

@@ -141,7 +141,7 @@ def test_cuda_loader_matches_shapes(data):
 
 
 def test_preview_batch_and_figures(data):
-    from cifarlab.analysis.sample_figures import plot_augmentation_preview, plot_sample_grid
+    from cifarlab.analysis.figures.sample_figures import plot_augmentation_preview, plot_sample_grid
 
     images, labels = data
     specs = [{"op": "rotate", "degrees": 30}, {"op": "normalize", "mean": 0.5, "std": 0.25}]

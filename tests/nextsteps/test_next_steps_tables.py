@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cifarlab.analysis import next_steps
-from cifarlab.analysis.study_tables import TABLES, TableInputs
+from cifarlab.analysis.tables import next_steps
+from cifarlab.analysis.tables.study_tables import TABLES, TableInputs
 
 CIFAR = list(next_steps.CIFAR10_CLASSES)
 

@@ -1,4 +1,4 @@
-"""Predicted vs measured train seconds for the report (cifarlab.analysis.timing)."""
+"""Predicted vs measured train seconds for the report (cifarlab.analysis.tables.timing)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cifarlab.analysis.timing import TIMING_COLUMNS, predicted_vs_actual, read_plan
+from cifarlab.analysis.tables.timing import TIMING_COLUMNS, predicted_vs_actual, read_plan
 
 
 def plan():
@@ -51,7 +51,7 @@ def test_missing_columns_and_files_are_named(tmp_path):
 
 
 def test_the_report_side_of_the_planner_never_imports_torch():
-    code = ("import sys, cifarlab.analysis.timing, cifarlab.plan, cifarlab.plan.table, "
+    code = ("import sys, cifarlab.analysis.tables.timing, cifarlab.plan, cifarlab.plan.table, "
             "cifarlab.plan.schedule, cifarlab.plan.workload, cifarlab.plan.cli; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cifarlab.analysis.catalogue import FIGURES, FigureInputs, experiment_figures, summary_figures
-from cifarlab.analysis.figbase import save_figure
-from cifarlab.analysis.images import plot_gradcam
-from cifarlab.analysis.sample_figures import plot_augmentation_preview, plot_sample_grid
+from cifarlab.analysis.figures.catalogue import FIGURES, FigureInputs, experiment_figures, summary_figures
+from cifarlab.analysis.figures.figbase import save_figure
+from cifarlab.analysis.figures.images import plot_gradcam
+from cifarlab.analysis.figures.sample_figures import plot_augmentation_preview, plot_sample_grid
 from cifarlab.analysis.runs import load_run, seed_records
-from cifarlab.analysis.study_tables import TableInputs, s004_models
-from cifarlab.analysis.tables import aggregate, runs_table
+from cifarlab.analysis.tables.experiments import aggregate, runs_table
+from cifarlab.analysis.tables.study_tables import TableInputs, s004_models
 from cifarlab.evaluate import evaluate_predictions, write_evaluation
 from cifarlab.io import write_json
 from cifarlab.provenance import collect_provenance, write_provenance

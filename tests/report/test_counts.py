@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cifarlab.analysis.study_tables import display
+from cifarlab.analysis.tables.study_tables import display
 from cifarlab.report.formatting import format_value, table_rows
 
 

@@ -46,7 +46,7 @@ def test_epoch_line_and_no_bar_without_a_terminal(monkeypatch):
 def test_chance_p_is_a_binomial_tail_and_pools_seeds():
     import math
 
-    from cifarlab.analysis.chance import chance_p
+    from cifarlab.analysis.stats.chance import chance_p
 
     assert chance_p(0.125, 128, 10) > 0.1  # 16 of 128 at 10 classes: luck
     assert chance_p(0.20, 128, 10) < 0.001
@@ -56,7 +56,7 @@ def test_chance_p_is_a_binomial_tail_and_pools_seeds():
 
 
 def test_summary_names_the_experiments_not_above_chance(tmp_path):
-    from cifarlab.analysis.tables import aggregate
+    from cifarlab.analysis.tables.experiments import aggregate
 
     records = [{"experiment": "good", "study": "s000", "top1": 0.6, "n_test": 128, "num_classes": 10},
                {"experiment": "luck", "study": "s001", "top1": 0.125, "n_test": 128, "num_classes": 10}]

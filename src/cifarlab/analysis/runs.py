@@ -98,7 +98,7 @@ def history_accuracies(history: pd.DataFrame | None, best_epoch: Any = None) -> 
     accuracy). Train accuracy is the running accuracy on augmented batches, as the seeds
     report it. Empty when there is no history or no accuracy column.
     """
-    from cifarlab.analysis.plots import history_column
+    from cifarlab.analysis.figures.figbase import history_column
 
     if history is None or history.empty:
         return {}
@@ -137,7 +137,7 @@ def history_facts(history: pd.DataFrame | None) -> dict[str, float]:
 
 
 def seed_records(run: Mapping[str, Any], description: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One :func:`cifarlab.analysis.tables.aggregate` record per seed of a :func:`load_run`
+    """One :func:`cifarlab.analysis.tables.experiments.aggregate` record per seed of a :func:`load_run`
     dict: the seed's metrics.json, val_top1 / train_top1 from its history at the best
     epoch (:func:`history_accuracies`), whether it started pretrained, then
     ``description`` (what only the config knows: study, model, dataset, ...). Later

@@ -16,11 +16,11 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from cifarlab.analysis.tables import top_confused_pairs
+from cifarlab.analysis.tables.experiments import top_confused_pairs
 from cifarlab.provenance import read_provenance, sidecar_path
 from cifarlab.report.formatting import format_value, table_rows
 
-PER_EXPERIMENT_SEP = "__"  # as cifarlab.analysis.figbase.figure_name names per-experiment figures
+PER_EXPERIMENT_SEP = "__"  # as cifarlab.analysis.figures.figbase.figure_name names per-experiment figures
 TABLE_FALLBACK_PROV = "aggregate.prov.json"
 TEXT_CELL_CHARS = 32  # a column with a longer cell is prose (see column_class)
 RUN_METRIC_KEYS = (

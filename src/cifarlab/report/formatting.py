@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from cifarlab.analysis.study_tables import COUNT_COLUMNS, count_text
+from cifarlab.analysis.tables.study_tables import COUNT_COLUMNS, count_text
 
 # Fractions in [0, 1] in the CSVs, shown as percent in the report.
 FRACTION_COLUMNS = frozenset({

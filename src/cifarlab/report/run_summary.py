@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from cifarlab import dag
-from cifarlab.analysis.chance import ABOVE_CHANCE_P
+from cifarlab.analysis.stats.chance import ABOVE_CHANCE_P
 
 TOP = 3  # best experiments listed
 
@@ -46,7 +46,7 @@ def summary_lines(table: Path, report: Path, seconds: float | None) -> list[str]
 
 
 def chance_lines(df: pd.DataFrame) -> list[str]:
-    """How many experiments beat chance on their test images (cifarlab.analysis.chance),
+    """How many experiments beat chance on their test images (cifarlab.analysis.stats.chance),
     and which do not, with their accuracy and test set size."""
     if "chance_p" not in df.columns:
         return []

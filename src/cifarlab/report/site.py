@@ -11,9 +11,9 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from cifarlab.analysis.catalogue import FIGURES, OVERVIEW, FigureSpec, study_figures
+from cifarlab.analysis.figures.catalogue import FIGURES, OVERVIEW, FigureSpec, study_figures
 from cifarlab.analysis.runs import load_run
-from cifarlab.analysis.study_tables import display
+from cifarlab.analysis.tables.study_tables import display
 from cifarlab.io import read_json
 from cifarlab.provenance import sidecar_path, utc_now
 from cifarlab.report.context import figure_entry, find_provenance, run_tables, slug, table_entry

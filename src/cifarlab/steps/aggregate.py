@@ -11,13 +11,14 @@ from typing import Any, Sequence
 import pandas as pd
 
 from cifarlab import dag
-from cifarlab.analysis.next_steps import mean_confusion, read_summaries
+from cifarlab.analysis.tables.next_steps import mean_confusion, read_summaries
 from cifarlab.analysis.runs import load_run, seed_correct, seed_records
 from cifarlab.analysis.stats.claimed import power_display, power_table
 from cifarlab.analysis.stats.comparisons import comparison_table, document_comparisons
-from cifarlab.analysis.study_tables import TABLES, TableInputs, build_tables
-from cifarlab.analysis.tables import aggregate, runs_table, scorecard
-from cifarlab.analysis.timing import predicted_vs_actual, read_plan
+from cifarlab.analysis.tables.experiments import aggregate, runs_table
+from cifarlab.analysis.tables.scorecard import scorecard
+from cifarlab.analysis.tables.study_tables import TABLES, TableInputs, build_tables
+from cifarlab.analysis.tables.timing import predicted_vs_actual, read_plan
 from cifarlab.config import Config, ExperimentConfig
 from cifarlab.io import atomic_path, write_json
 from cifarlab.report.claims import load_claims, load_study_facts

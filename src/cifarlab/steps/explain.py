@@ -176,7 +176,7 @@ class _Context:
 
 def _draw(kind: str, c: _Context) -> tuple[Any, str]:
     """(figure, caption detail) of one explain figure."""
-    from cifarlab.analysis.images import most_confident_errors, plot_feature_maps, plot_gradcam, plot_misclassified
+    from cifarlab.analysis.figures.images import most_confident_errors, plot_feature_maps, plot_gradcam, plot_misclassified
 
     name = c.exp.name
     if kind == "misclassified":
@@ -206,8 +206,8 @@ def _draw(kind: str, c: _Context) -> tuple[Any, str]:
 
 
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
-    from cifarlab.analysis.catalogue import FIGURES
-    from cifarlab.analysis.figbase import figure_name, save_figure
+    from cifarlab.analysis.figures.catalogue import FIGURES
+    from cifarlab.analysis.figures.figbase import figure_name, save_figure
     from cifarlab.device import resolve_device
     from cifarlab.io import atomic_path
     from cifarlab.provenance import collect_provenance

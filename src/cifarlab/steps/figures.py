@@ -15,8 +15,8 @@ from typing import Any, Sequence
 import pandas as pd
 
 from cifarlab import dag
-from cifarlab.analysis.catalogue import FIGURES, FigureInputs, experiment_figures, summary_figures
-from cifarlab.analysis.figbase import intervals_drawn, save_figure
+from cifarlab.analysis.figures.catalogue import FIGURES, FigureInputs, experiment_figures, summary_figures
+from cifarlab.analysis.figures.figbase import intervals_drawn, save_figure
 from cifarlab.analysis.runs import load_run
 from cifarlab.config import Config
 from cifarlab.io import atomic_path

@@ -17,8 +17,8 @@ PREVIEW = 4  # augmented images per recipe, as s000 shows
 def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     import numpy as np
 
-    from cifarlab.analysis.plots import save_figure
-    from cifarlab.analysis.sample_figures import plot_augmentation_preview, plot_sample_grid, to_hwc_float
+    from cifarlab.analysis.figures.figbase import save_figure
+    from cifarlab.analysis.figures.sample_figures import plot_augmentation_preview, plot_sample_grid, to_hwc_float
     from cifarlab.data.loader import preview_batch
     from cifarlab.data.split import read_split
     from cifarlab.provenance import collect_provenance

@@ -8,6 +8,7 @@
 - :mod:`.verdicts`: the scorecard's interval rule (reproduced / not reproduced / inconclusive).
 - :mod:`.comparisons`: the comparisons the documents make, measured on saved predictions.
 - :mod:`.claimed`: the differences the documents claim, with the power to detect them.
+- :mod:`.chance`: is a run's top-1 above chance (a one-sided binomial test).
 
 scipy.stats does the distributions and tests; it is imported inside the functions, so
 importing this package costs numpy only.

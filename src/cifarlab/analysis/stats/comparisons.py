@@ -29,7 +29,7 @@ from cifarlab.analysis.stats.paired import align, compare
 COMPARISON_COLUMNS = ("study", "kind", "experiment", "reference", "delta", "delta_ci_low", "delta_ci_high",
                       "p_value", "n_images", "n_seeds", "tied")
 DOCUMENT_KINDS = ("stage", "ablation", "rank_neighbour", "se", "grid_vs_best")  # comparisons.csv
-KINDS = DOCUMENT_KINDS + ("grid_trend", "next_step")  # next_step: cifarlab.analysis.next_steps
+KINDS = DOCUMENT_KINDS + ("grid_trend", "next_step")  # next_step: cifarlab.analysis.tables.next_steps
 SE_PAIR = ("resnet50_se_imagenet", "resnet50_imagenet")
 
 Correct = Mapping[int, tuple[np.ndarray, np.ndarray]]  # seed -> (test-image indices, top-1 correct)
@@ -43,7 +43,7 @@ def document_pairs(experiments: pd.DataFrame, facts: Mapping[str, Mapping[str, A
                    ) -> list[tuple[str, str, str, str]]:
     """(study, kind, experiment, reference) of every comparison whose two runs are in
     ``experiments`` (aggregate()'s table: experiment, study, top1, ablation_of)."""
-    from cifarlab.analysis.study_tables import DLA_GRID, S001_STAGES
+    from cifarlab.analysis.tables.study_tables import DLA_GRID, S001_STAGES
 
     df = experiments.set_index("experiment")
     have = set(df.index)

@@ -15,7 +15,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from cifarlab.analysis.figbase import draw_intervals, interval_errors, palette, percent, style
+from cifarlab.analysis.figures.figbase import draw_intervals, interval_errors, palette, percent, style
 
 TIED_GID = "tied-with-best"  # the outline of a grid cell a paired test cannot tell from the best
 

@@ -204,7 +204,7 @@ def scorecard(df: pd.DataFrame, claims: Sequence[Mapping[str, Any]], *,
               include_not_run: bool = True, comparisons: pd.DataFrame | None = None) -> pd.DataFrame:
     """The documents' claims beside our measurements, one row per claim, with a verdict.
 
-    ``df`` is :func:`cifarlab.analysis.tables.aggregate`'s output (seed means and
+    ``df`` is :func:`cifarlab.analysis.tables.experiments.aggregate`'s output (seed means and
     ``<metric>_std``); ``claims`` the list from ``cifarlab.report.load_claims()`` (each:
     study, experiment, metric, claimed, tolerance, and the study's conditions dataset /
     num_classes / epochs / train_size / device); ``comparisons`` the paired comparisons

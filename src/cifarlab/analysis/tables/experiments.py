@@ -1,4 +1,5 @@
-"""One table over all experiments, and the seeds' claims beside our measurements.
+"""One table over all experiments (experiments.csv) and one over their seeds (runs.csv);
+the seeds' claims beside our measurements are :mod:`cifarlab.analysis.tables.scorecard`.
 
 Pure pandas: records in, DataFrames out; never imports torch. Units follow metrics.json:
 top1/top5/macro_f1 are fractions; the scorecard converts to the seeds' units (percent).
@@ -13,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cifarlab.analysis.chance import chance_p
+from cifarlab.analysis.stats.chance import chance_p
 from cifarlab.analysis.stats.intervals import seed_interval, wilson_fraction
 
 # Column order of experiments.csv; a record's other keys follow these, in sorted order.
@@ -109,15 +110,12 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame([_summarise(g) for _, g in runs.groupby("experiment", sort=False)])
     df["params_m"] = df["params"] / 1e6
     df["param_efficiency"] = df["top1"] * 100.0 / df["params_m"]
-    if {"n_test", "num_classes"} <= set(df.columns):  # cifarlab.analysis.chance
+    if {"n_test", "num_classes"} <= set(df.columns):  # cifarlab.analysis.stats.chance
         df["chance_p"] = [chance_p(r.top1, r.n_test, r.num_classes, r.n_seeds) for r in df.itertuples()]
     df = df.sort_values(["top1", "experiment"], ascending=[False, True], na_position="last")
     df["rank"] = np.arange(1, len(df) + 1)
     extra = sorted(c for c in df.columns if c not in EXPERIMENT_COLUMNS)
     return df[list(EXPERIMENT_COLUMNS) + extra].reset_index(drop=True)
-
-
-from cifarlab.analysis.scorecard import CLAIM_METRICS, scorecard  # noqa: E402,F401  (one import path)
 
 
 def top_confused_pairs(matrix: np.ndarray, class_names: Sequence[str], n: int = 10) -> pd.DataFrame:

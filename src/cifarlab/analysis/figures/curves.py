@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from cifarlab.analysis.figbase import history_column, palette, percent, style
+from cifarlab.analysis.figures.figbase import history_column, palette, percent, style
 
 Histories = Union[pd.DataFrame, Sequence[pd.DataFrame]]
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cifarlab.analysis import next_steps
+from cifarlab.analysis.tables import next_steps
 
 PERCENT = ("top1", "top5", "val_top1", "train_top1", "macro_f1", "weighted_f1")
 # Counts print as integers (a mean over seeds that is not whole keeps one decimal), in the
@@ -35,7 +35,7 @@ _CI = ("_ci_low", "_ci_high")
 
 @dataclass(frozen=True)
 class TableInputs:
-    experiments: pd.DataFrame  # cifarlab.analysis.tables.aggregate()
+    experiments: pd.DataFrame  # cifarlab.analysis.tables.experiments.aggregate()
     claims: Sequence[Mapping[str, Any]] = ()  # cifarlab.report.load_claims()
     facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # load_study_facts()
     per_class: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # experiment -> per_class.csv

@@ -20,8 +20,9 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cifarlab.analysis import ablations, curves, per_class, study_tables, summary
+from cifarlab.analysis.figures import ablations, curves, per_class, summary
 from cifarlab.analysis.runs import class_rows
+from cifarlab.analysis.tables import study_tables
 
 OVERVIEW = "overview"  # pseudo-study of the cross-study figures
 
@@ -103,7 +104,7 @@ def _per_class(run: Mapping[str, Any], name: str) -> Figure | None:
 
 
 def _pairs(run: Mapping[str, Any], name: str) -> Figure | None:
-    from cifarlab.analysis.tables import top_confused_pairs
+    from cifarlab.analysis.tables.experiments import top_confused_pairs
 
     cm = run.get("confusion")
     if cm is None:

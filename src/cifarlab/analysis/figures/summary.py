@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from cifarlab.analysis.figbase import STD_LABEL, draw_intervals, interval_errors, palette, percent, style
+from cifarlab.analysis.figures.figbase import STD_LABEL, draw_intervals, interval_errors, palette, percent, style
 
 
 def _study_colours(studies: Sequence[str]) -> dict[str, tuple]:

@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from cifarlab.analysis.figbase import CI_LABEL, draw_intervals, interval_errors, palette, percent, style
+from cifarlab.analysis.figures.figbase import CI_LABEL, draw_intervals, interval_errors, palette, percent, style
 
 _ANNOTATE_MAX_CLASSES = 20  # write the value in each confusion cell up to this many classes
 
@@ -72,7 +72,7 @@ def plot_per_class_accuracy(per_class: pd.DataFrame, title: str = "") -> Figure:
 def plot_confused_pairs(pairs: pd.DataFrame, title: str = "") -> Figure:
     """Horizontal bars of the most confused (true -> predicted) pairs and their counts.
 
-    ``pairs``: :func:`cifarlab.analysis.tables.top_confused_pairs` output (``true``,
+    ``pairs``: :func:`cifarlab.analysis.tables.experiments.top_confused_pairs` output (``true``,
     ``predicted``, ``count`` columns), largest first.
     """
     labels = [f"{t} \u2192 {p}" for t, p in zip(pairs["true"].astype(str), pairs["predicted"].astype(str))]

@@ -1,7 +1,7 @@
 """Figures of test images: most confident errors, Grad-CAM overlays, first-layer feature maps.
 
 Arrays in (computed by the explain step, which owns the model), Figure out; no torch.
-Images follow :func:`cifarlab.analysis.sample_figures.to_hwc_float`'s layouts; Grad-CAM
+Images follow :func:`cifarlab.analysis.figures.sample_figures.to_hwc_float`'s layouts; Grad-CAM
 maps are (N, H, W) floats in [0, 1] from pytorch-grad-cam, at the image's size.
 """
 
@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from cifarlab.analysis.sample_figures import to_hwc_float
+from cifarlab.analysis.figures.sample_figures import to_hwc_float
 
 _INCH = 1.9  # figure inches per image cell (room for two lines of title)
 
