@@ -45,7 +45,7 @@ def test_download_skips_it_with_a_warning_and_records_a_configured_tree(tmp_path
     monkeypatch.chdir(tmp_path)
     raw = copy.deepcopy(RAW)
     raw["experiments"] = {"resnet50_imagenet": raw["experiments"]["resnet50_imagenet"]}
-    raw["ensembles"] = {}
+    raw["ensembles"] = {"seeds": {"study": "s003", "members": ["resnet50_imagenet"], "over": "seeds"}}
     raw["profiles"]["full"]["device"] = "cpu"
     download.run(build_config({**raw, "profile": "full"}), None, ["test"])
     out = capsys.readouterr().out
@@ -75,7 +75,7 @@ def test_an_image_folder_runs_through_download_split_train_and_evaluate(tmp_path
     raw = copy.deepcopy(RAW)
     raw["datasets"]["imagenet100"].update(local=str(_image_folder(tmp_path / "in100")), image_size=48)
     raw["experiments"] = {"resnet50_imagenet": {**raw["experiments"]["resnet50_imagenet"], "model_args": {}}}
-    raw["ensembles"] = {}
+    raw["ensembles"] = {"seeds": {"study": "s003", "members": ["resnet50_imagenet"], "over": "seeds"}}
     raw["recipes"]["s003_finetune"].update(max_epochs=1, batch_size=4, resize=None, augment=[])
     raw["profiles"]["full"].update(device="cpu", amp=False, channels_last=False, latency_repeats=1,
                                    progress=False, seeds=1)

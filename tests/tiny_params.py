@@ -21,6 +21,10 @@ def tiny_params(data_dir: Path, experiments=("cnn4", "resnet_20"), *, n_train=20
         recipe.update(batch_size=32, eval_batch_size=64)
     raw["experiments"] = {name: raw["experiments"][name] for name in experiments}
     raw["ensembles"] = {n: e for n, e in raw["ensembles"].items() if set(e["members"]) <= set(experiments)}
+    if not raw["ensembles"]:  # at least one (params.schema.yaml): the first experiment's seeds
+        first = experiments[0]
+        raw["ensembles"] = {f"{first}_seeds": {"study": raw["experiments"][first]["study"], "members": [first],
+                                               "over": "seeds"}}
     for profile in raw["profiles"].values():  # seed counts only for the experiments kept
         profile["extra_seeds"] = {k: v for k, v in (profile.get("extra_seeds") or {}).items() if k in experiments}
     raw["profiles"]["quick"].update(

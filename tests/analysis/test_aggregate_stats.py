@@ -23,7 +23,7 @@ ACCURACY = {"efficientnet_b2": 0.8, "efficientnet_b2_no_pretrain": 0.6, "resnet5
 def _params() -> dict:
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     raw["experiments"] = {n: raw["experiments"][n] for n in ACCURACY}
-    raw["ensembles"] = {}  # their members are not in this catalogue
+    raw["ensembles"] = {"dla": {"study": "s004", "members": ["dla34", "dla34_b64_e20"]}}  # members in this catalogue
     for profile in raw["profiles"].values():
         profile["extra_seeds"] = {"resnet50_imagenet": 3, "resnet50_se_imagenet": 3}
     return raw

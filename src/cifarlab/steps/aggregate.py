@@ -77,7 +77,8 @@ def run(cfg: Config, experiment: str | None, command: Sequence[str]) -> None:
     claims = load_claims()
     table = aggregate(records)
     pairs = comparison_table(table, facts, {n: seed_correct(r) for n, r in runs.items()})
-    ensemble_files = [dag.ensemble_metrics_file(n) for n in cfg.ensembles]
+    # the ensembles this selection ran (the DAG runs every one of cfg.ensembles before aggregate)
+    ensemble_files = [f for f in map(dag.ensemble_metrics_file, cfg.ensembles) if Path(f).is_file()]
     inputs = TableInputs(table, claims, facts, {n: mean_per_class(r) for n, r in runs.items()}, pairs,
                          confusion={n: mean_confusion(r) for n, r in runs.items()},
                          ensembles=read_summaries(ensemble_files))
