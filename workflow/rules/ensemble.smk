@@ -5,6 +5,7 @@ ENSEMBLES = list(CFG.ensembles)  # those whose members are all selected (`only`)
 
 
 rule ensemble:
+    threads: rule_threads("ensemble")
     input:
         lambda wc: dag.ensemble_inputs(CFG.ensemble(wc.ens).members),
     output:
