@@ -129,7 +129,18 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap
         phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
         sync_batchnorm=r.get("sync_batchnorm", False),
         declared_batch_size=declared_batch,
+        micro_batch=_micro_batch(name, r, declared_batch),
     )
+
+
+def _micro_batch(name: str, r: Mapping[str, Any], declared_batch: int) -> int | None:
+    """The recipe's micro-batch, checked against its declared batch (which it must divide).
+    A profile's smaller batch keeps it as a cap (fit() splits into at most that many)."""
+    micro = r.get("micro_batch")
+    if micro is not None and declared_batch % micro:
+        raise ConfigError(f"recipes.{name}.micro_batch: {micro} does not divide batch_size "
+                          f"{declared_batch}; gradients accumulate over whole micro-batches")
+    return micro
 
 
 def _compress_phases(phases: Sequence[Mapping[str, Any]], epochs: int, cap: int) -> list[dict]:

@@ -39,6 +39,7 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
         seed=exp.seed,
         grad_clip=r.grad_clip,
         bn_recalibration_batches=profile.bn_recalibration_batches,
+        micro_batch=r.micro_batch,
         phases=tuple(Phase(p.name, p.epochs, p.trainable, p.lr, p.schedule) for p in r.phases or ()),
     )
 
@@ -77,7 +78,7 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
 
 def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bool, seed: int,
                 num_classes: int, world: tuple[int, int] = (0, 1), resize: int | None = None,
-                batch_size: int | None = None):
+                batch_size: int | None = None, eval_batch_size: int | None = None):
     """The recipe's input pipeline over given uint8 images (the planner times it on these)."""
     from cifarlab.data.augment import build_augment, build_mix
     from cifarlab.data.loader import DeviceLoader
@@ -86,7 +87,7 @@ def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bo
     return DeviceLoader(
         images,
         labels,
-        (batch_size or r.batch_size) if train else r.eval_batch_size,
+        (batch_size or r.batch_size) if train else (eval_batch_size or r.eval_batch_size),
         train=train,
         augment=build_augment(list(r.augment)) if train and r.augment else None,
         normalize=exp.normalize_stats,

@@ -161,7 +161,7 @@ class _Run:
         train = train_one_epoch(
             self.net, self.train_loader, self.optimizer, self.precision, epoch=epoch,
             label_smoothing=s.label_smoothing, grad_clip=s.grad_clip, device=self.device,
-            bar=bar)
+            bar=bar, micro_batch=s.micro_batch)
         if s.bn_recalibration_batches:
             recalibrate_bn(self.model, self.train_loader, min(s.bn_recalibration_batches, len(self.train_loader)))
         if not ddp.active():
