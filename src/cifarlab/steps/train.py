@@ -212,7 +212,8 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
         progress=f"{exp.name} seed {seed}" if cfg.profile.progress else False,  # names the epoch lines
         # Resume only into the same experiment params, seed, split and budget: a change to
         # model_args that keeps tensor shapes (drop_path, say) must start afresh.
-        fingerprint_extra={"identity": identity, "budget": budget.as_dict()})
+        fingerprint_extra={"identity": identity, "budget": budget.as_dict()},
+        live_dir=Path(dag.LIVE_DIR) / exp.name / f"seed_{seed}")
     if not ddp.is_main():  # rank 0 writes; the others go on to the next seed
         return final
     write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(), **facts})
