@@ -134,10 +134,11 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap
 
 
 def _micro_batch(name: str, r: Mapping[str, Any], declared_batch: int) -> int | None:
-    """The recipe's micro-batch, checked against its declared batch (which it must divide).
-    A profile's smaller batch keeps it as a cap (fit() splits into at most that many)."""
+    """The recipe's micro-batch, checked against its declared batch (which it must divide
+    when smaller). A batch no larger than it is one pass; a profile's smaller batch keeps
+    it as a cap (fit() splits into passes of at most that many)."""
     micro = r.get("micro_batch")
-    if micro is not None and declared_batch % micro:
+    if micro is not None and micro < declared_batch and declared_batch % micro:
         raise ConfigError(f"recipes.{name}.micro_batch: {micro} does not divide batch_size "
                           f"{declared_batch}; gradients accumulate over whole micro-batches")
     return micro

@@ -99,3 +99,19 @@ def test_a_micro_batch_that_does_not_divide_the_batch_still_weights_images_equal
     step = (w_full - lin.weight).abs().max().item()
     assert (w_full - w_micro).abs().max().item() <= N * torch.finfo(torch.float64).eps * N * step
     assert loss_micro == pytest.approx(loss_full, rel=N * torch.finfo(torch.float64).eps)
+
+
+def test_s002_takes_the_seeds_per_gpu_batch_and_a_bad_micro_batch_names_its_key():
+    import yaml
+
+    from cifarlab.config import ConfigError, build_config
+    from tests.workflow_copy import REPO
+
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    full = build_config({**raw, "profile": "full"})
+    assert {(e.recipe.batch_size, e.recipe.micro_batch) for e in full.experiments.values()
+            if e.study == "s002"} == {(1024, 128)}  # 8 GPUs x 128 (s002)
+    raw["recipes"]["s002_sgd"]["micro_batch"] = 96
+    with pytest.raises(ConfigError, match=r"^recipes\.s002_sgd\.micro_batch: 96 does not divide "
+                                          r"batch_size 1024"):
+        build_config(raw)
