@@ -124,7 +124,7 @@ def _measure_one(cfg: Config, name: str, device: str, request: PlanRequest,
     w = apply_budget(cfg, exp, build_workload(cfg, exp, planned_epochs(exp, cfg.profile), meta))
     t = measure(exp, w, cfg.profile, device, max_steps=request.steps,
                 repeats=1 if request.probe_batch else 2, split=split if meta else None,
-                max_batch=request.probe_batch)
+                max_batch=request.probe_batch, warmup=not request.probe_batch)
     row = predict(w, t, cfg.profile.name)
     scaled = f", timed at batch {t.timed_batch} of {w.batch_size}" if t.timed_batch < w.batch_size else ""
     print(f"plan: {name}: {row['images_per_s']:,.0f} images/s on {t.device} "
@@ -179,8 +179,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10,
                    help="the most batches per timed pass (default 10; fewer for slow steps)")
     p.add_argument("--probe-batch", type=int, default=None, metavar="B",
-                   help="cheap mode: time one step of at most B images and scale per image "
-                        "(default: the recipe's batch, or what fits in memory)")
+                   help="cheap mode: time steps of at most B images, cold (no warm-up), "
+                        "scaled per image (default: the recipe's batch, or what fits in memory)")
     return p
 
 

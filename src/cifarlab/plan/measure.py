@@ -50,10 +50,12 @@ def _timed(run_pass: Callable[[], object], device: torch.device) -> float:
 
 
 def step_seconds(make_pass: PassFactory, device: torch.device, *, max_steps: int, repeats: int,
-                 target_s: float) -> float:
-    """Seconds per batch: warm-up, probe, then the median of ``repeats`` timed passes."""
+                 target_s: float, warmup: bool = True) -> float:
+    """Seconds per batch: warm-up, probe, then the median of ``repeats`` timed passes.
+    Without ``warmup`` (the cheap mode) the first step is timed cold: an upper bound."""
     one = make_pass(1)
-    one()  # warm-up, untimed
+    if warmup:
+        one()  # warm-up, untimed
     probe = _timed(one, device)
     steps = max(1, min(max_steps, int(target_s / max(probe, 1e-9))))
     if steps == 1:  # a slow step: the probe is the first of the timed passes
@@ -121,7 +123,8 @@ def _fitting_batch(model, precision, w: Workload, dev: torch.device, cap: int | 
 
 def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: str, *,
             max_steps: int = 10, repeats: int = 2, target_s: float = 1.0,
-            split: Path | None = None, max_batch: int | None = None) -> StepTiming:
+            split: Path | None = None, max_batch: int | None = None,
+            warmup: bool = True) -> StepTiming:
     """Step times of ``exp`` on ``device`` and its predicted peak memory.
 
     Peak memory on CUDA is ``max_memory_allocated`` over the measurement (model,
@@ -161,7 +164,7 @@ def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: 
                              num_classes=w.num_classes, resize=resize, eval_batch_size=eval_batch)
         return lambda: evaluate(model, loader, precision, label_smoothing=smoothing, device=dev)
 
-    timing = dict(max_steps=max_steps, repeats=repeats, target_s=target_s)
+    timing = dict(max_steps=max_steps, repeats=repeats, target_s=target_s, warmup=warmup)
     train_s = step_seconds(train_pass, dev, **timing) * w.batch_size / batch
     eval_s = step_seconds(eval_pass, dev, **timing) * w.eval_batch_size / eval_batch
     peak, where = peak_memory_mb(dev)
