@@ -52,6 +52,20 @@ def test_every_epoch_is_logged_as_it_ends_and_a_resume_replays_the_history(drive
     assert _tsv(tmp_path / "replayed/plots/metrics/val_acc.tsv") == rows
 
 
+def test_the_log_touches_no_repository(driver, tmp_path, monkeypatch):
+    """In a git repository without commits (dvclive alone would fail reading its revision)
+    and without DVC (dvclive alone would `dvc init` it), only the log folder appears."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    from cifarlab.train.live import EpochLog
+
+    log = EpochLog(tmp_path / "live", [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5,
+                                        "val_loss": 1.1, "val_acc": 0.4, "lr": 0.1, "seconds": 2.0}])
+    log.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "live"]
+    assert json.loads((tmp_path / "live/metrics.json").read_text())["val_acc"] == 0.4
+
+
 @pytest.mark.slow
 def test_dvc_metrics_and_plots_read_the_live_folder(driver, tmp_path):
     """The top-level metrics/plots of the repository's dvc.yaml, in a scratch DVC repo."""

@@ -21,6 +21,27 @@ from typing import Any, Iterable, Mapping
 LOGGED = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 
 
+def _file_live():
+    """dvclive's ``Live`` writing its files only.
+
+    Its repository hooks are switched off: outside a DVC repo it would ``dvc init`` the
+    enclosing git repository, in one it reads the git revision (which fails in a repo
+    without commits) and names an experiment, and with a Studio token it posts every step
+    over the network. Many training jobs run at once under Snakemake or ``dvc repro``;
+    each must only write its folder. ``tests/train/test_live.py`` pins this.
+    """
+    from dvclive import Live
+
+    class FileLive(Live):
+        def _init_dvc(self) -> None:
+            self._dvc_file = None
+
+        def _init_studio(self) -> None:
+            self._studio_events_to_skip.update({"start", "data", "done"})
+
+    return FileLive
+
+
 class EpochLog:
     """A dvclive log of epochs; a no-op without a folder."""
 
@@ -28,10 +49,9 @@ class EpochLog:
         self.live = None
         if folder is None:
             return
-        from dvclive import Live
-
         # No dvc.yaml edits, no DVC experiment of its own, no report: dvc.yaml declares it.
-        self.live = Live(str(folder), resume=False, save_dvc_exp=False, dvcyaml=None, report=None)
+        self.live = _file_live()(str(folder), resume=False, save_dvc_exp=False, dvcyaml=None,
+                                 report=None)
         for row in history:
             self.log(row)
 
