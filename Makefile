@@ -72,6 +72,13 @@ PLAN_ARGS ?=
 plan: env
 	$(UV) run cifarlab plan $(PLAN_ARGS)
 
+# The CUDA paths in one script (bench/gpu_check.py, at most ~8 min on one GPU): CUDA tests,
+# data path share, AMP vs fp32, channels_last, planner vs a real epoch, Grad-CAM, slots.
+# Without a GPU it says so, runs its CPU parts and exits 0. Writes bench/results/gpu_check.json.
+.PHONY: gpu-check
+gpu-check: env
+	$(UV) run python bench/gpu_check.py
+
 # Regenerate the schema's list of model names from the registry.
 schema: env
 	$(UV) run python -m cifarlab.config --write-model-enum

@@ -105,6 +105,19 @@ def guard_config(config: Mapping[str, Any], source: str = "params.yaml") -> Conf
         _refuse(one_line(exc))
 
 
+def guard_folder_outputs(experiments: list[str]) -> None:
+    """Snakefile, before the rules: empty declared folder outputs are removed (so their
+    steps run), one that is in the way ends in one line, exit 2 (cifarlab.folders)."""
+    from cifarlab.folders import check_folder_outputs, folder_outputs
+
+    try:
+        for folder in check_folder_outputs(folder_outputs(experiments)):
+            print(f"cifarlab: {folder}/ was an empty folder: removed, its step will build it",
+                  file=sys.stderr)
+    except CifarlabError as exc:
+        _refuse(one_line(exc))
+
+
 def main() -> None:
     """``cifarlab <step>``: the console-script entry point."""
     if sys.argv[1:2] == ["plan"]:  # not a DAG step: the planner has its own options

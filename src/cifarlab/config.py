@@ -151,6 +151,7 @@ def _recipe(name: str, raw: Mapping[str, Any], profile: ProfileConfig, epoch_cap
         phases=tuple(PhaseConfig(**p) for p in phases) if phases else None,
         sync_batchnorm=r.get("sync_batchnorm", False),
         declared_batch_size=declared_batch,
+        micro_batch=_micro_batch(name, r, declared_batch),
     )
 
 
@@ -159,6 +160,17 @@ def _loss(raw: Mapping[str, Any] | None) -> LossConfig:
     weights = raw.get("class_weights")
     return LossConfig(name=raw.get("name", "cross_entropy"), gamma=raw.get("gamma", 0.0),
                       class_weights=tuple(float(w) for w in weights) if weights is not None else None)
+
+
+def _micro_batch(name: str, r: Mapping[str, Any], declared_batch: int) -> int | None:
+    """The recipe's micro-batch, checked against its declared batch (which it must divide
+    when smaller). A batch no larger than it is one pass; a profile's smaller batch keeps
+    it as a cap (fit() splits into passes of at most that many)."""
+    micro = r.get("micro_batch")
+    if micro is not None and micro < declared_batch and declared_batch % micro:
+        raise ConfigError(f"recipes.{name}.micro_batch: {micro} does not divide batch_size "
+                          f"{declared_batch}; gradients accumulate over whole micro-batches")
+    return micro
 
 
 def _compress_phases(phases: Sequence[Mapping[str, Any]], epochs: int, cap: int) -> list[dict]:

@@ -96,6 +96,8 @@ class RecipeConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     phases: tuple[PhaseConfig, ...] | None = None
     sync_batchnorm: bool = False  # BatchNorm statistics over all ranks when gpus > 1
+    # Images per forward pass (what BatchNorm sees); gradients accumulate up to batch_size.
+    micro_batch: int | None = None
     declared_batch_size: int | None = None  # params.yaml's, before a profile's cap (lr scaling)
 
 

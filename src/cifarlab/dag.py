@@ -16,6 +16,7 @@ SPLIT_DIR = "data/split"
 RUNS_DIR = "results/runs"
 STATE_DIR = "results/state"  # resume state: deliberately NOT a declared output
 ENSEMBLES_DIR = "results/ensembles"  # <name>/eval/<group>/<method>/ as evaluate's files, <name>/metrics.json
+LIVE_DIR = "results/live"  # per-epoch dvclive logs while runs train: NOT a declared output
 TABLES_DIR = "results/tables"
 PLAN_DIR = "results/plan"  # `cifarlab plan`'s predictions (not a DAG step; aggregate reads them)
 FIGURES_DIR = "results/figures"

@@ -13,8 +13,18 @@ run off some GPUs). ``CIFARLAB_JOBS_PER_GPU`` (default 1) lets small models shar
 
 Where the locks live: one folder per machine, never per clone, so two checkouts (or two
 users) on one server never share a GPU by accident: ``CIFARLAB_GPU_LOCK_DIR``, else
-``<system temp>/cifarlab-gpu-locks`` created world-writable and sticky (1777, as /tmp
-is) with lock files 0666, so a second user's job can lock a file the first one created.
+``/tmp/cifarlab-gpu-locks`` created world-writable and sticky (1777, as /tmp is) with
+lock files 0666, so a second user's job can lock a file the first one created. The
+default is a fixed path, not ``tempfile.gettempdir()``: TMPDIR differs per user on some
+servers (pam_tmpdir's ``/tmp/user/<uid>``), and two folders are two sets of locks.
+
+What a lock names: the device, not the spelling of its id. ``CUDA_VISIBLE_DEVICES`` may
+list a GPU by index, by UUID (``GPU-...``, or a unique prefix of it) or a MIG instance by
+UUID (``MIG-...``, or the older ``MIG-GPU-<uuid>/<gi>/<ci>``); ``nvidia-smi -L`` maps
+each to one key (the GPU's index, or ``<index>-mig<k>`` for its k-th MIG device) so two
+users who name one GPU differently lock one file. Indices are nvidia-smi's (PCI bus
+order), so a held GPU is exported with ``CUDA_DEVICE_ORDER=PCI_BUS_ID`` unless the user
+set another order. An id nvidia-smi does not list keeps its own spelling.
 Inside a SLURM job the scheduler already owns the allocation (and with ConstrainDevices
 every job sees its GPUs renumbered from 0), so the locks go into a sub-folder per SLURM
 job: they then only separate the processes of that one job.
@@ -28,7 +38,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +49,8 @@ JOBS_PER_GPU_ENV = "CIFARLAB_JOBS_PER_GPU"
 # Set once slots are held: child processes (torchrun's workers) use the parent's slots
 # instead of competing with it for new ones.
 HELD_ENV = "CIFARLAB_GPU_SLOTS_HELD"
+# Fixed, not tempfile.gettempdir(): see the module docstring.
+DEFAULT_LOCK_DIR = Path("/tmp/cifarlab-gpu-locks")
 SHARED_MODE = 0o1777
 LOCK_MODE = 0o666
 
@@ -66,10 +77,45 @@ def gpu_ids() -> list[str]:
                     break
                 ids.append(part)
             return ids
+    return [str(i) for i, _ in enumerate(l for l in _smi_listing() if l.startswith("GPU "))]
+
+
+def _smi_listing() -> list[str]:
+    """The lines of ``nvidia-smi -L``; [] when there is no nvidia-smi."""
     if shutil.which("nvidia-smi") is None:
         return []
     out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False)
-    return [str(i) for i, line in enumerate(l for l in out.stdout.splitlines() if l.startswith("GPU "))]
+    return out.stdout.splitlines()
+
+
+_GPU_LINE = re.compile(r"^GPU (\d+):.*\(UUID: (GPU-[^)\s]+)\)")
+_MIG_LINE = re.compile(r"^\s+MIG .*Device\s+(\d+):.*\(UUID: (MIG-[^)\s]+)\)")
+
+
+def device_keys(listing: list[str]) -> dict[str, str]:
+    """UUID -> lock key from ``nvidia-smi -L`` lines: a GPU's key is its index, a MIG
+    device's ``<gpu index>-mig<k>``; indices map to themselves."""
+    keys: dict[str, str] = {}
+    gpu = None
+    for line in listing:
+        if m := _GPU_LINE.match(line):
+            gpu = m.group(1)
+            keys[gpu] = keys[m.group(2)] = gpu
+        elif (m := _MIG_LINE.match(line)) and gpu is not None:
+            keys[m.group(2)] = f"{gpu}-mig{m.group(1)}"
+    return keys
+
+
+def slot_key(gpu: str, keys: dict[str, str]) -> str:
+    """The lock key of one ``CUDA_VISIBLE_DEVICES`` entry (a UUID may be a unique prefix,
+    as CUDA accepts); the entry itself when nvidia-smi does not list it."""
+    if gpu in keys:
+        return keys[gpu]
+    if gpu.startswith(("GPU-", "MIG-")):
+        hits = {k for uuid, k in keys.items() if uuid.startswith(gpu)}
+        if len(hits) == 1:
+            return hits.pop()
+    return gpu
 
 
 def jobs_per_gpu() -> int:
@@ -85,7 +131,7 @@ def lock_dir() -> Path:
     if os.environ.get(LOCK_DIR_ENV):
         path, shared = Path(os.environ[LOCK_DIR_ENV]), False
     else:
-        path, shared = Path(tempfile.gettempdir()) / "cifarlab-gpu-locks", True
+        path, shared = DEFAULT_LOCK_DIR, True
     _make_dir(path, shared)
     if os.environ.get("SLURM_JOB_ID"):
         path = path / f"slurm-job-{os.environ['SLURM_JOB_ID']}"
@@ -143,18 +189,25 @@ def _try_lock(path: Path) -> int | None:
     return fd
 
 
-def _take(ids: list[str], count: int, per_gpu: int, folder: Path) -> list[tuple[str, int]]:
+def _distinct(ids: list[str], keys: dict[str, str]) -> list[str]:
+    """``ids`` less later names of a device already listed (``0`` and its UUID are one)."""
+    seen: set[str] = set()
+    return [g for g in ids if not (slot_key(g, keys) in seen or seen.add(slot_key(g, keys)))]
+
+
+def _take(ids: list[str], count: int, per_gpu: int, folder: Path,
+          keys: dict[str, str]) -> list[tuple[str, int]]:
     """One free slot on each of ``count`` distinct GPUs, or nothing (all released).
 
     Slot 0 of every GPU is tried before slot 1 of any, so jobs spread over the GPUs
-    before they start sharing one.
+    before they start sharing one. ``ids`` are distinct devices (see :func:`slot_key`).
     """
     taken: dict[str, int] = {}
     for slot in range(per_gpu):
         for gpu in ids:
             if gpu in taken:
                 continue
-            fd = _try_lock(folder / _lock_name(gpu, slot))
+            fd = _try_lock(folder / _lock_name(slot_key(gpu, keys), slot))
             if fd is not None:
                 taken[gpu] = fd
                 if len(taken) == count:
@@ -177,7 +230,8 @@ def acquire_gpus(count: int = 1, *, wait_s: float = 3600.0, poll_s: float = 1.0)
         return [gpu for gpu, _ in _held]
     if os.environ.get(HELD_ENV):
         return os.environ[HELD_ENV].split(",")
-    ids = gpu_ids()
+    keys = device_keys(_smi_listing())
+    ids = _distinct(gpu_ids(), keys)
     if not ids:
         return []
     if count > len(ids):
@@ -185,7 +239,7 @@ def acquire_gpus(count: int = 1, *, wait_s: float = 3600.0, poll_s: float = 1.0)
                            f"({','.join(ids)}); lower the experiment's `gpus`")
     per_gpu, folder = jobs_per_gpu(), lock_dir()
     deadline = time.monotonic() + wait_s
-    while not (taken := _take(ids, count, per_gpu, folder)):
+    while not (taken := _take(ids, count, per_gpu, folder, keys)):
         if time.monotonic() > deadline:
             raise GpuSlotError(f"no {count} free GPU slot(s) among {','.join(ids)} in {folder} "
                                f"after {wait_s:.0f} s ({per_gpu} job(s) per GPU)")
@@ -193,6 +247,7 @@ def acquire_gpus(count: int = 1, *, wait_s: float = 3600.0, poll_s: float = 1.0)
     _held.extend(taken)
     held = ",".join(gpu for gpu, _ in taken)
     os.environ["CUDA_VISIBLE_DEVICES"] = held
+    os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")  # indices as nvidia-smi numbers them
     os.environ[HELD_ENV] = held
     return [gpu for gpu, _ in taken]
 

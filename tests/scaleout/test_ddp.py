@@ -43,6 +43,9 @@ def work(tmp_path_factory):
     params["recipes"][one["recipe"]]["optimizer"] = {"name": "sgd", "lr": 0.02, "momentum": 0.9}
     for name in ("simple_cnn_ddp", "simple_cnn_kill"):
         params["experiments"][name] = copy.deepcopy(one) | {"gpus": 2}
+    # Each rank's half batch in micro-batches of 4 (gradients reduced once, at the last).
+    params["experiments"]["simple_cnn_ddp_micro"] = copy.deepcopy(one) | {
+        "gpus": 2, "overrides": {"micro_batch": 4}}
     work = copy_workflow(tmp / "repo", params)
     run_tool(["snakemake", "--cores", "1", "data/split"], work)
     return work
@@ -96,6 +99,19 @@ def test_two_processes_match_one_process(work):
     single = json.loads((work / dag.train_dir("simple_cnn") / dag.TRAIN_PROV).read_text())
     assert "WORLD_SIZE" not in single["environment"]
     assert not (work / dag.state_dir("simple_cnn_ddp")).exists()
+
+
+def test_micro_batches_under_ddp_match_one_process(work):
+    """No BatchNorm here, so micro-batches change only the order of float32 sums: the
+    one-process run's tolerances hold (DDP's no_sync until each rank's last micro-batch)."""
+    if not (work / dag.train_dir("simple_cnn")).exists():
+        _train(work, "simple_cnn")
+    _train(work, "simple_cnn_ddp_micro")
+    one, micro = _history(work, "simple_cnn"), _history(work, "simple_cnn_ddp_micro")
+    diffs = {k: _max_diff(one, micro, k) for k in ("train_loss", "val_loss")}
+    print(f"DDP x micro-batches of 4 vs 1 process: {diffs}")
+    assert abs(one[0]["train_loss"] - micro[0]["train_loss"]) <= FIRST_EPOCH_TOL
+    assert diffs["train_loss"] <= LOSS_TOL and diffs["val_loss"] <= LOSS_TOL
 
 
 def _worker_pid(tag: str, local_rank: int) -> int | None:

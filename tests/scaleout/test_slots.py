@@ -147,7 +147,7 @@ SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/usr/local/bin")
                     reason="needs root to run jobs as two other users")
 @pytest.mark.skipif(SYSTEM_PYTHON is None, reason="no system python3 other users may run")
 def test_default_lock_folder_is_shared_by_users():
-    """Issue 10: locks live in <tmp>/cifarlab-gpu-locks (1777, files 0666), so a second
+    """Issue 10: locks live in /tmp/cifarlab-gpu-locks (1777, files 0666), so a second
     user's job locks files the first user created instead of dying with PermissionError."""
     tmp = Path(tempfile.mkdtemp(prefix="cifarlab-slot-users-", dir="/tmp"))
     try:
@@ -158,9 +158,13 @@ def test_default_lock_folder_is_shared_by_users():
         pkg.mkdir(parents=True)
         for name in ("__init__.py", "errors.py", "device.py"):
             shutil.copy(SRC / name, pkg / name)
+        # The default folder is fixed (/tmp/cifarlab-gpu-locks); the copy's points here.
+        copy = pkg / "device.py"
+        copy.write_text(copy.read_text().replace('Path("/tmp/cifarlab-gpu-locks")',
+                                                 f'Path("{tmp}/cifarlab-gpu-locks")'))
         (tmp / "pkg").chmod(0o755)
         pkg.chmod(0o755)
-        env = job_env(None, TMPDIR=str(tmp), CIFARLAB_GPUS="0,1", PYTHONPATH=str(tmp / "pkg"))
+        env = job_env(None, CIFARLAB_GPUS="0,1", PYTHONPATH=str(tmp / "pkg"))
         first = Job(env, user=4242, python=SYSTEM_PYTHON)
         wait_for([first], 1)
         assert first.release() == 0

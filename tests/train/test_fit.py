@@ -180,10 +180,11 @@ def test_changed_settings_start_fresh(driver, tmp_path, caplog):
     assert result.epochs_run == 3
 
 
-def test_amp_and_channels_last_are_ignored_on_cpu(driver, tmp_path):
+def test_amp_and_channels_last_run_on_cpu_in_bfloat16(driver, tmp_path):
+    # tests/train/test_precision_cpu.py compares the numbers with the plain fit.
     result = run_fit(driver, tmp_path, driver.settings(max_epochs=1, warmup_epochs=0, amp=True,
                                                        channels_last=True, grad_clip=1.0))
-    assert result.precision == "float32" and result.device == "cpu"
+    assert result.precision == "bfloat16" and result.device == "cpu"
 
 
 def test_find_head_and_trainable_sets(driver):

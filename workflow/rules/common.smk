@@ -13,6 +13,8 @@ ONLY_ARG = f" --only {','.join(EXPERIMENTS)}" if ONLY else ""
 for _name in dag.unavailable_experiments(CFG):
     print(f"cifarlab: warning: {_name}: {dag.unavailable_reason(CFG, _name)}; it will fail "
           "at its first step (other experiments run on with --keep-going)", file=sys.stderr)
+# An empty report/ (made by hand, a mount point) must not pass for a made one.
+_cli.guard_folder_outputs(EXPERIMENTS)
 # Training jobs claim one GPU each on CUDA profiles (a slot allocator picks which one).
 GPUS_PER_TRAIN_JOB = 1 if CFG.profile.device in ("cuda", "auto") else 0
 

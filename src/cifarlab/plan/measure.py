@@ -50,10 +50,12 @@ def _timed(run_pass: Callable[[], object], device: torch.device) -> float:
 
 
 def step_seconds(make_pass: PassFactory, device: torch.device, *, max_steps: int, repeats: int,
-                 target_s: float) -> float:
-    """Seconds per batch: warm-up, probe, then the median of ``repeats`` timed passes."""
+                 target_s: float, warmup: bool = True) -> float:
+    """Seconds per batch: warm-up, probe, then the median of ``repeats`` timed passes.
+    Without ``warmup`` (the cheap mode) the first step is timed cold: an upper bound."""
     one = make_pass(1)
-    one()  # warm-up, untimed
+    if warmup:
+        one()  # warm-up, untimed
     probe = _timed(one, device)
     steps = max(1, min(max_steps, int(target_s / max(probe, 1e-9))))
     if steps == 1:  # a slow step: the probe is the first of the timed passes
@@ -101,43 +103,74 @@ def _build(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, dev: torc
     return model, build_optimizer(model.parameters(), 0.0, settings), precision, settings
 
 
+def _fitting_batch(model, precision, w: Workload, dev: torch.device, cap: int | None,
+                   micro: int | None):
+    """(images per timed training step, the memory estimate): the workload's batch unless
+    ``cap`` (``--probe-batch``) or the device's free memory says fewer. A step of
+    ``micro``-image forward passes holds one micro-batch's activations at a time."""
+    from cifarlab.plan.step_memory import PROBE, TooLarge, estimate
+
+    x = torch.rand(PROBE, 3, w.input_size, w.input_size, device=dev)
+    est = estimate(model, precision.prepare(x), precision.autocast)
+    fits = est.largest_batch(w.batch_size, micro)
+    if fits == 0:
+        per_pass = min(w.batch_size, micro or w.batch_size)
+        raise TooLarge(f"a training step needs about {est.step_mb(per_pass) / 1024:,.1f} GiB "
+                       f"at {per_pass} images per pass and {est.step_mb(PROBE) / 1024:,.1f} GiB even at "
+                       f"{PROBE}; {est.free_mb / 1024:,.1f} GiB free on {dev}")
+    return min(fits, cap or fits), est
+
+
 def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: str, *,
             max_steps: int = 10, repeats: int = 2, target_s: float = 1.0,
-            split: Path | None = None) -> StepTiming:
+            split: Path | None = None, max_batch: int | None = None,
+            warmup: bool = True) -> StepTiming:
     """Step times of ``exp`` on ``device`` and its predicted peak memory.
 
     Peak memory on CUDA is ``max_memory_allocated`` over the measurement (model,
     optimizer state, activations, the timed batches) plus the whole split the run keeps on
     the device; on the CPU it is the process's maximum RSS so far (an upper bound, as in
     evaluate). All layers train here, so a head-only phase is predicted at full cost.
+
+    A step is timed at fewer images than the recipe's batch when ``max_batch`` asks (a
+    cheap mode) or when it would not fit in this device's memory (``plan.step_memory``); its
+    time is then scaled per image (an upper bound for a GPU, which is faster per image at
+    larger batches) and the peak memory is the estimate at the recipe's batch. Raises
+    ``plan.step_memory.TooLarge`` when not even a few images fit.
     """
     from cifarlab.train.loop import evaluate, progress_bar, train_one_epoch
 
     started, dev = time.perf_counter(), torch.device(device)
     reset_peak_memory(dev)
     model, optimizer, precision, settings = _build(exp, w, profile, dev)
-    n_train = max_steps * w.batch_size
-    x, y, source = input_images(w, n_train + max_steps * w.eval_batch_size, split)
+    batch, est = _fitting_batch(model, precision, w, dev, max_batch, settings.micro_batch)
+    eval_batch = min(w.eval_batch_size, max_batch or w.eval_batch_size)
+    n_train = max_steps * batch
+    x, y, source = input_images(w, n_train + max_steps * eval_batch, split)
     resize = w.input_size if w.input_size != w.image_size else None
     bar, smoothing = progress_bar(max_steps, "plan", False), settings.label_smoothing
 
     def train_pass(n: int) -> Callable[[], object]:
-        loader = loader_over(exp, x[:n * w.batch_size], y[:n * w.batch_size], device, train=True,
-                             seed=0, num_classes=w.num_classes, resize=resize)
+        # The workload's batch: a profile's budget may train at a smaller one than the recipe's.
+        loader = loader_over(exp, x[:n * batch], y[:n * batch], device, train=True, seed=0,
+                             num_classes=w.num_classes, resize=resize, batch_size=batch)
         return lambda: train_one_epoch(model, loader, optimizer, precision, epoch=1,
                                        label_smoothing=smoothing, grad_clip=settings.grad_clip,
-                                       device=dev, bar=bar)
+                                       device=dev, bar=bar, micro_batch=settings.micro_batch)
 
     def eval_pass(n: int) -> Callable[[], object]:
-        k = n_train + n * w.eval_batch_size
+        k = n_train + n * eval_batch
         loader = loader_over(exp, x[n_train:k], y[n_train:k], device, train=False, seed=0,
-                             num_classes=w.num_classes, resize=resize)
+                             num_classes=w.num_classes, resize=resize, eval_batch_size=eval_batch)
         return lambda: evaluate(model, loader, precision, label_smoothing=smoothing, device=dev)
 
-    timing = dict(max_steps=max_steps, repeats=repeats, target_s=target_s)
-    train_s = step_seconds(train_pass, dev, **timing)
-    eval_s = step_seconds(eval_pass, dev, **timing)
+    timing = dict(max_steps=max_steps, repeats=repeats, target_s=target_s, warmup=warmup)
+    train_s = step_seconds(train_pass, dev, **timing) * w.batch_size / batch
+    eval_s = step_seconds(eval_pass, dev, **timing) * w.eval_batch_size / eval_batch
     peak, where = peak_memory_mb(dev)
+    if batch < w.batch_size:
+        per_pass = min(w.batch_size, settings.micro_batch or w.batch_size)
+        peak, where = est.step_mb(per_pass), f"estimate (timed at batch {batch})"
     if dev.type == "cuda":
         peak += _whole_split_mb(w)
     del model, optimizer
@@ -145,4 +178,4 @@ def measure(exp: ExperimentConfig, w: Workload, profile: ProfileConfig, device: 
     if dev.type == "cuda":
         torch.cuda.empty_cache()  # the next experiment's peak starts from nothing
     return StepTiming(train_s, eval_s, round(peak, 1), where, str(dev), precision.dtype,
-                      precision.channels_last, source, time.perf_counter() - started)
+                      precision.channels_last, source, time.perf_counter() - started, batch)

@@ -141,6 +141,7 @@ class StepTiming:
     channels_last: bool
     data_source: str  # "split" (the real stored images) or "synthetic"
     measure_seconds: float  # how long measuring took
+    timed_batch: int = 0  # images per timed training step; < batch_size: scaled per image
 
 
 PLAN_COLUMNS = (
@@ -149,7 +150,7 @@ PLAN_COLUMNS = (
     "train_batches", "val_images", "test_images", "train_step_s", "eval_step_s", "images_per_s",
     "s_per_epoch", "epochs", "seeds", "gpus", "train_s_per_seed", "predicted_s_per_seed",
     "predicted_seconds", "predicted_gpu_hours", "peak_memory_mb", "peak_memory_source",
-    "data_source", "measure_seconds",
+    "data_source", "measure_seconds", "timed_batch",
 )
 
 

@@ -42,6 +42,7 @@ def train_settings(exp: ExperimentConfig, profile: ProfileConfig):
         seed=exp.seed,
         grad_clip=r.grad_clip,
         bn_recalibration_batches=profile.bn_recalibration_batches,
+        micro_batch=r.micro_batch,
         phases=tuple(Phase(p.name, p.epochs, p.trainable, p.lr, p.schedule) for p in r.phases or ()),
     )
 
@@ -88,7 +89,7 @@ def make_loader(exp: ExperimentConfig, part: str, device: str, *, train: bool, s
 
 def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bool, seed: int,
                 num_classes: int, world: tuple[int, int] = (0, 1), resize: int | None = None,
-                batch_size: int | None = None):
+                batch_size: int | None = None, eval_batch_size: int | None = None):
     """The recipe's input pipeline over given uint8 images (the planner times it on these)."""
     from cifarlab.data.augment import build_augment, build_mix, recipe_mix_specs
     from cifarlab.data.loader import DeviceLoader
@@ -97,7 +98,7 @@ def loader_over(exp: ExperimentConfig, images, labels, device: str, *, train: bo
     return DeviceLoader(
         images,
         labels,
-        (batch_size or r.batch_size) if train else r.eval_batch_size,
+        (batch_size or r.batch_size) if train else (eval_batch_size or r.eval_batch_size),
         train=train,
         augment=build_augment(list(r.augment)) if train and r.augment else None,
         normalize=exp.normalize_stats,
@@ -227,7 +228,8 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
         progress=f"{exp.name} seed {seed}" if cfg.profile.progress else False,  # names the epoch lines
         # Resume only into the same experiment params, seed, split and budget: a change to
         # model_args that keeps tensor shapes (drop_path, say) must start afresh.
-        fingerprint_extra={"identity": identity, "budget": budget.as_dict()})
+        fingerprint_extra={"identity": identity, "budget": budget.as_dict()},
+        live_dir=Path(dag.LIVE_DIR) / exp.name / f"seed_{seed}")
     phases.mark("fit")
     if not ddp.is_main():  # rank 0 writes; the others go on to the next seed
         return final

@@ -6,6 +6,7 @@ host never waits for the step it has just queued (the GPU keeps a batch of work 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ def batch_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0
     ``y`` is int64 class indices, or float (N, K) probabilities from MixUp/CutMix; soft
     targets count as correct when the prediction equals their argmax.
     """
-    logits = logits.float()  # the loss in float32 even under autocast
+    if logits.dtype in (torch.float16, torch.bfloat16):
+        logits = logits.float()  # the loss in float32 even under autocast (float64 stays)
     loss = (criterion(logits, y) if criterion is not None
             else F.cross_entropy(logits, y, label_smoothing=label_smoothing))
     labels = y.argmax(dim=1) if y.is_floating_point() else y
@@ -76,19 +78,50 @@ def _check_finite(loss: torch.Tensor, epoch: int, batch: int, batches: int) -> f
     return value
 
 
+def _accumulate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, precision: Precision,
+                label_smoothing: float, micro_batch: int | None,
+                criterion: Callable | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward and backward of one batch in micro-batches of at most ``micro_batch``
+    images; returns the batch's mean loss (detached when split) and correct count.
+
+    Each micro-batch's mean loss is weighted by its share of the batch, so the
+    accumulated gradient is the batch mean's, exactly as DDP's average over equal shards
+    (s002: 8 GPUs x 128 images): BatchNorm normalises each micro-batch by its own
+    statistics, the optimizer steps once per batch. Under DDP the gradients are reduced
+    once, at the last micro-batch (``no_sync`` before it).
+    """
+    n = len(y)
+    if micro_batch is None or micro_batch >= n:
+        with precision.autocast():
+            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing, criterion)
+        precision.scaler.scale(loss).backward()
+        return loss, correct
+    parts = list(zip(x.split(micro_batch), y.split(micro_batch)))
+    losses, corrects = [], []
+    for k, (xk, yk) in enumerate(parts, start=1):
+        sync = k == len(parts) or not hasattr(model, "no_sync")
+        with contextlib.nullcontext() if sync else model.no_sync():
+            with precision.autocast():
+                loss_k, correct_k = batch_loss(model(precision.prepare(xk)), yk, label_smoothing, criterion)
+            share = len(yk) / n
+            precision.scaler.scale(loss_k * share).backward()
+        losses.append(loss_k.detach() * share)
+        corrects.append(correct_k)
+    return torch.stack(losses).sum(), torch.stack(corrects).sum()
+
+
 def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer,
                     precision: Precision, *, epoch: int, label_smoothing: float,
                     grad_clip: float | None, device: torch.device, bar: tqdm,
-                    criterion: Callable | None = None) -> EpochStats:
-    """Train over ``loader`` once; raise NonFiniteLossError on a NaN/inf batch loss."""
+                    criterion: Callable | None = None, micro_batch: int | None = None) -> EpochStats:
+    """Train over ``loader`` once; raise NonFiniteLossError on a NaN/inf batch loss.
+    ``micro_batch``: images per forward pass, gradients accumulated (:func:`_accumulate`)."""
     model.train()
     params = [p for g in optimizer.param_groups for p in g["params"]]
     totals, pending, batches = _Totals(device), None, len(loader)
     for i, (x, y) in enumerate(loader, start=1):
         optimizer.zero_grad(set_to_none=True)
-        with precision.autocast():
-            loss, correct = batch_loss(model(precision.prepare(x)), y, label_smoothing, criterion)
-        precision.scaler.scale(loss).backward()
+        loss, correct = _accumulate(model, x, y, precision, label_smoothing, micro_batch, criterion)
         if grad_clip is not None:
             precision.scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(params, grad_clip)

@@ -1,4 +1,13 @@
-"""Mixed precision and memory format: active on CUDA only, a no-op elsewhere."""
+"""Mixed precision and memory format, on CUDA and on the CPU through one code path.
+
+The training step always goes through :class:`Precision`: ``autocast()`` around the
+forward pass, ``scaler.scale(loss).backward()``, ``scaler.step``/``update``. CUDA takes
+bfloat16 where the GPU supports it (no scaler needed), else float16 with a GradScaler.
+The CPU takes bfloat16 (torch's CPU autocast; a float16 GradScaler path exists on the CPU
+too, ``amp_dtype="float16"``, so the scaler's code runs without a GPU), and
+channels_last works on either device. With ``amp`` off a run is plain float32, which is
+what makes CPU runs bit-reproducible.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,8 @@ from dataclasses import dataclass
 from typing import Callable, ContextManager
 
 import torch
+
+AMP_DTYPES = ("auto", "bfloat16", "float16")
 
 
 @dataclass
@@ -24,20 +35,33 @@ class Precision:
         return x
 
 
-def make_precision(device: torch.device, amp: bool, channels_last: bool) -> Precision:
-    """bf16 autocast where the GPU supports it (no scaler needed), else fp16 + GradScaler.
+def _amp_dtype(device: torch.device, amp_dtype: str) -> torch.dtype:
+    if amp_dtype not in AMP_DTYPES:
+        raise ValueError(f"amp_dtype must be one of {', '.join(AMP_DTYPES)}, got {amp_dtype!r}")
+    if amp_dtype != "auto":
+        return getattr(torch, amp_dtype)
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
 
-    On CPU (and MPS) both switches are ignored: the run is plain float32 there, which is
-    what makes CPU runs bit-reproducible.
+
+def make_precision(device: torch.device, amp: bool, channels_last: bool,
+                   amp_dtype: str = "auto") -> Precision:
+    """The step's precision on ``device`` ("cuda" or "cpu"; elsewhere, MPS, plain float32).
+
+    ``amp``: autocast in ``amp_dtype`` ("auto": bfloat16, or float16 on a GPU without
+    bfloat16), with a GradScaler exactly when the dtype is float16.
     """
-    cuda = device.type == "cuda"
-    if not (cuda and amp):
-        return Precision(contextlib.nullcontext, torch.amp.GradScaler("cuda", enabled=False),
-                         cuda and channels_last, "float32")
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    device = torch.device(device)
+    kind = device.type if device.type in ("cuda", "cpu") else None
+    channels_last = bool(channels_last and kind)
+    if not (amp and kind):
+        return Precision(contextlib.nullcontext, torch.amp.GradScaler(kind or "cpu", enabled=False),
+                         channels_last, "float32")
+    dtype = _amp_dtype(device, amp_dtype)
     return Precision(
-        lambda: torch.autocast("cuda", dtype=dtype),
-        torch.amp.GradScaler("cuda", enabled=dtype == torch.float16),
+        lambda: torch.autocast(kind, dtype=dtype),
+        torch.amp.GradScaler(kind, enabled=dtype == torch.float16),
         channels_last,
         str(dtype).removeprefix("torch."),
     )

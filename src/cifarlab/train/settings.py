@@ -87,8 +87,8 @@ class TrainSettings:
     mode: str | None = None  # "min" | "max"; None = the monitor's natural mode
     patience: int | None = None  # epochs without improvement before stopping; None = off
     min_delta: float = 0.0  # an improvement must beat the best by more than this
-    amp: bool = False  # CUDA only: autocast (bf16 if supported, else fp16 + GradScaler)
-    channels_last: bool = False  # CUDA only
+    amp: bool = False  # autocast: bf16 (CPU, and GPUs that have it), else fp16 + GradScaler
+    channels_last: bool = False  # CUDA and CPU
     seed: int = 0
     grad_clip: float | None = None  # max global gradient L2 norm; None = off
     phases: tuple[Phase, ...] = field(default=())
@@ -96,6 +96,9 @@ class TrainSettings:
     # many training batches (torch.optim.swa_utils.update_bn). A budgeted run of a few
     # steps leaves them far from its weights (momentum 0.1), and evaluates near chance.
     bn_recalibration_batches: int = 0
+    # Images per forward pass; a batch is split into micro-batches of at most this many
+    # and their gradients accumulate (see loop.train_step). None = one pass per batch.
+    micro_batch: int | None = None
 
     def __post_init__(self) -> None:
         self._normalise()
@@ -109,6 +112,8 @@ class TrainSettings:
         _check_int(o, "warmup_epochs", self.warmup_epochs, low=0)
         _check_int(o, "seed", self.seed, low=0)
         _check_int(o, "bn_recalibration_batches", self.bn_recalibration_batches, low=0)
+        if self.micro_batch is not None:
+            _check_int(o, "micro_batch", self.micro_batch, low=1)
         self._check_horizon()
         if not 0.0 <= self.label_smoothing < 1.0:
             _fail(o, "label_smoothing", "must be in [0, 1)", self.label_smoothing)

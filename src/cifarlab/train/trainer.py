@@ -106,6 +106,7 @@ class _Run:
     best_file: str | None = None
     net: nn.Module | None = None  # what trains: ``model`` itself, or its DDP wrapper
     stop_reason: str | None = None
+    live: Any = None  # a train.live.EpochLog on the main process, else None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -155,6 +156,8 @@ class _Run:
             "epoch": epoch, "phase": phase.name, "train_loss": train.loss,
             "train_acc": train.acc, "val_loss": val.loss, "val_acc": val.acc, "lr": lr,
             "seconds": time.perf_counter() - start})
+        if self.live is not None:
+            self.live.log(self.history[-1])
         if self.progress and ddp.is_main():  # a string progress names the run (issue 8)
             name = self.progress if isinstance(self.progress, str) else ""
             print(epoch_line(name, desc, train, val, lr, self.history[-1]["seconds"]), flush=True)
@@ -166,7 +169,7 @@ class _Run:
         train = train_one_epoch(
             self.net, self.train_loader, self.optimizer, self.precision, epoch=epoch,
             label_smoothing=s.label_smoothing, grad_clip=s.grad_clip, device=self.device,
-            bar=bar, criterion=self.criterion)
+            bar=bar, criterion=self.criterion, micro_batch=s.micro_batch)
         if s.bn_recalibration_batches:
             recalibrate_bn(self.model, self.train_loader, min(s.bn_recalibration_batches, len(self.train_loader)))
         if not ddp.active():
@@ -264,14 +267,16 @@ def recalibrate_bn(model: nn.Module, loader: Iterable, batches: int) -> None:
 def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable,
         settings: TrainSettings, *, out_dir: Path, state_dir: Path,
         device: torch.device | str, progress: bool = True,
-        fingerprint_extra: Mapping[str, Any] | None = None) -> FitResult:
+        fingerprint_extra: Mapping[str, Any] | None = None,
+        live_dir: Path | None = None) -> FitResult:
     """Train ``model`` and write best.pt, last.pt, history.csv, train.json into out_dir.
 
     ``train_loader``/``val_loader`` yield ``(x, y)`` on ``device`` (y int64 labels or float
     soft targets), have ``len()`` (batches) and optionally ``set_epoch(epoch)``. Resumes
     from ``state_dir`` (see the module docstring); ``fingerprint_extra`` is any JSON-able
     identity of what settings do not cover (model config, data hashes) that must match
-    for a resume. Raises NonFiniteLossError when the training loss turns NaN/inf.
+    for a resume. ``live_dir``: per-epoch metrics through dvclive (train/live.py).
+    Raises NonFiniteLossError when the training loss turns NaN/inf.
     """
     device = torch.device(device)
     out_dir, state_dir = Path(out_dir), Path(state_dir)
@@ -287,8 +292,16 @@ def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable,
                progress, ck.run_fingerprint(settings, model, sizes, fingerprint_extra))
     resumed_from, note = run.resume()
     ddp.barrier()  # rank 0 may have cleared a stale state the others were reading
-    while run.stop_reason is None:
-        run.run_epoch()
+    if live_dir is not None and ddp.is_main():
+        from cifarlab.train.live import EpochLog
+
+        run.live = EpochLog(Path(live_dir), run.history)
+    try:
+        while run.stop_reason is None:
+            run.run_epoch()
+    finally:
+        if run.live is not None:
+            run.live.close()
     if not ddp.is_main():  # rank 0 writes the outputs; the others only report
         return _result(run, out_dir, resumed_from, note)
     result = _write_outputs(run, out_dir, resumed_from, note)
