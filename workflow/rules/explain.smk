@@ -8,7 +8,7 @@ rule explain:
         directory(dag.EXPLAIN_DIR),
     params:
         values=step_params("explain"),
-        profile=PROFILE,
+        profile=PROFILE + ONLY_ARG,
     resources:
         gpu=GPUS_PER_TRAIN_JOB,
     log:
