@@ -9,9 +9,9 @@ size: the high-water mark is reset before every step (``/proc/self/clear_refs``,
 stops at the recipe's batch (then the reading is the prediction), or once one doubling
 adds ``enough_mb`` (activations grow linearly with the batch, so the last two readings
 give the slope), or before a step the slope says would pass ``cap_mb``. The evaluation
-step at ``eval_batch_size`` is probed the same way. The run's predicted peak is the
-larger of the two, plus the uint8 split the train step holds (training set and the
-validation images it keeps).
+step at ``eval_batch_size`` is probed the same way, up to batches of ``EVAL_PROBE_MAX``.
+The run's predicted peak is the larger of the two, plus the uint8 split the train step
+holds (training set and the validation images it keeps).
 
 Linux only (``/proc``); one experiment per process, so imports and caches of another
 model do not count (``python -m cifarlab.plan.memory --experiment E``: one JSON line).
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 START_BATCH = 2  # BatchNorm needs more than one image per batch in training
+EVAL_PROBE_MAX = 64  # evaluation batches probed at most this large, then extrapolated
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,15 @@ def peak_of(step: Callable[[], object]) -> float:
 
 
 def probe(make_step: Callable[[int], Callable[[], object]], batch: int, *, enough_mb: float,
-          cap_mb: float) -> tuple[tuple[int, float], ...]:
-    """(batch, peak MiB) readings at batches 2, 4, ... up to ``batch`` (see the module)."""
+          cap_mb: float, max_batch: int | None = None) -> tuple[tuple[int, float], ...]:
+    """(batch, peak MiB) readings at batches 2, 4, ... up to ``batch`` (see the module),
+    and not past ``max_batch``."""
     b = min(START_BATCH, batch)
     make_step(b)()  # warm-up: lazily built state (optimizer moments, kernels) stays
     points = [(b, peak_of(make_step(b)))]
-    while b < batch:
-        nxt = min(2 * b, batch)
+    top = min(batch, max_batch or batch)
+    while b < top:
+        nxt = min(2 * b, top)
         if len(points) >= 2:
             (b1, p1), (b2, p2) = points[-2:]
             if p2 - p1 >= enough_mb or p2 + (p2 - p1) / (b2 - b1) * (nxt - b2) > cap_mb:
@@ -134,7 +137,9 @@ def predict_memory(cfg, name: str, *, enough_mb: float = 96.0, cap_mb: float = 4
         return lambda: evaluate(model, data, precision, label_smoothing=settings.label_smoothing, device=dev)
 
     train_points = probe(train_step, w.batch_size, enough_mb=enough_mb, cap_mb=cap_mb)
-    eval_points = probe(eval_step, w.eval_batch_size, enough_mb=enough_mb, cap_mb=cap_mb)
+    # Inference keeps no activations for a backward pass: a few small batches give its slope.
+    eval_points = probe(eval_step, w.eval_batch_size, enough_mb=enough_mb, cap_mb=cap_mb,
+                        max_batch=EVAL_PROBE_MAX)
     train_mb, eval_mb = extrapolate(train_points, w.batch_size), extrapolate(eval_points, w.eval_batch_size)
     split_mb = _whole_split_mb(w)
     return MemoryPrediction(name, round(max(train_mb, eval_mb) + split_mb, 1), round(train_mb, 1),

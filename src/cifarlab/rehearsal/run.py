@@ -159,24 +159,26 @@ def _archives():
 def _predict_all(cfg, work: Path, env, limit_mb: float, cores: int) -> tuple[dict[str, dict], dict[str, str]]:
     """Every experiment's prediction, ``cores`` probes at a time (each kept under
     ``limit_mb / cores``, so together they stay under the limit)."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     predictions, reasons = {}, {}
     with ThreadPoolExecutor(max_workers=cores) as pool:
-        futures = {name: pool.submit(_timed_predict, work, env, name, limit_mb / cores)
+        futures = {pool.submit(_timed_predict, work, env, name, limit_mb / cores): name
                    for name in cfg.experiments}
-    for name, future in futures.items():
-        p, why, seconds = future.result()
-        if p is not None:
-            predictions[name] = p
-            gib = p["predicted_mb"] / 1024
-            if p["predicted_mb"] > limit_mb:
-                why = (f"cannot run here: the planner predicts {gib:.1f} GiB at batch {p['batch_size']}, "
-                       f"{p['input_size']} px (limit {limit_mb / 1024:.1f} GiB)")
-        reasons[name] = why
-        shown = f"predicted {p['predicted_mb'] / 1024:.2f} GiB" if p else "no prediction"
-        say(f"{name}: {shown} ({seconds:.0f} s){'; ' + why if why else ''}")
-    return predictions, reasons
+        for future in as_completed(futures):
+            name = futures[future]
+            predictions[name], reasons[name] = _verdict(name, *future.result(), limit_mb)
+    return {n: p for n, p in predictions.items() if p is not None}, reasons
+
+
+def _verdict(name: str, p: dict | None, why: str, seconds: float, limit_mb: float) -> tuple[dict | None, str]:
+    """The prediction and why the experiment does not run ('' when it does), said aloud."""
+    if p is not None and p["predicted_mb"] > limit_mb:
+        why = (f"cannot run here: the planner predicts {p['predicted_mb'] / 1024:.1f} GiB at batch "
+               f"{p['batch_size']}, {p['input_size']} px (limit {limit_mb / 1024:.1f} GiB)")
+    shown = f"predicted {p['predicted_mb'] / 1024:.2f} GiB" if p else "no prediction"
+    say(f"{name}: {shown} ({seconds:.0f} s){'; ' + why if why else ''}")
+    return p, why
 
 
 def _timed_predict(work: Path, env, name: str, cap_mb: float) -> tuple[dict | None, str, float]:
