@@ -65,3 +65,20 @@ def test_ci_part_covers_every_family_and_recipe_kind(cfgs):
         assert any(has(reh.experiments[n]) for n in part), kind
     assert "mlp_mixer_b16" not in part and "wrn_28_10" not in part  # the dearest of their families
     assert len(part) < len(reh.experiments) / 2
+
+
+def test_every_training_pipeline_yields_the_input_size_its_model_takes(cfgs):
+    """Found by the rehearsal: s002's crop at a fixed 32 px undid Mixer-B/16's resize to 224."""
+    import torch
+
+    from cifarlab.steps.train import loader_over
+
+    _, reh = cfgs
+    for name, exp in reh.experiments.items():
+        stored = exp.dataset.image_size or 32
+        px = exp.recipe.resize or stored
+        images = torch.randint(0, 256, (2, 3, stored, stored), dtype=torch.uint8)
+        loader = loader_over(exp, images, torch.tensor([0, 1]), "cpu", train=True, seed=0, num_classes=10,
+                             batch_size=2)
+        x, _ = next(iter(loader))
+        assert tuple(x.shape[-2:]) == (px, px), name
