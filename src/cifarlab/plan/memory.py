@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 START_BATCH = 2  # BatchNorm needs more than one image per batch in training
-EVAL_PROBE_MAX = 64  # evaluation batches probed at most this large, then extrapolated
+EVAL_PROBE_MAX = 32  # evaluation batches probed at most this large, then extrapolated
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def extrapolate(points: Sequence[tuple[int, float]], batch: int) -> float:
     return p2 + max(0.0, (p2 - p1) / (b2 - b1)) * (batch - b2)
 
 
-def predict_memory(cfg, name: str, *, enough_mb: float = 96.0, cap_mb: float = 4096.0) -> MemoryPrediction:
+def predict_memory(cfg, name: str, *, enough_mb: float = 32.0, cap_mb: float = 4096.0) -> MemoryPrediction:
     """Predict the train process's peak resident MiB for experiment ``name`` on the CPU."""
     import torch
 

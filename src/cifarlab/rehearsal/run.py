@@ -205,11 +205,19 @@ def _write(out: Path, df, req: Request, seconds: float, status: int, guard_peak_
     df.to_csv(out / "memory.csv", index=False)
     text = markdown(df)
     (out / "memory.md").write_text(text + "\n")
-    write_json(out / "rehearsal.json", {"seconds": round(seconds, 1), "cores": req.cores, "only": req.only,
+    import resource
+
+    # CPU seconds of every process the rehearsal ran: on a shared machine the wall time
+    # follows the other users' load, this does not.
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = kids.ru_utime + kids.ru_stime
+    write_json(out / "rehearsal.json", {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+                                        "cores": req.cores, "only": req.only,
                                         "limit_mb": round(req.limit_mb), "snakemake_exit": status,
                                         "largest_total_rss_mb": round(guard_peak_mb),
                                         "load_average": os.getloadavg(),
                                         "experiments": len(df), "ran": int((df["status"] == "ran").sum())})
     print(text)
-    say(f"{int((df['status'] == 'ran').sum())} of {len(df)} experiments ran in {seconds / 60:.1f} min; "
+    say(f"{int((df['status'] == 'ran').sum())} of {len(df)} experiments ran in {seconds / 60:.1f} min "
+        f"({cpu / 60:.1f} CPU-min, load average {os.getloadavg()[0]:.1f}); "
         f"table in {out}/memory.md, report in {out}/work/report/index.html")
