@@ -71,7 +71,8 @@ def test_work_params_point_the_datasets_at_the_stand_ins(tmp_path):
 
 
 def test_table_sets_peak_beside_prediction():
-    pred = {"predicted_mb": 1000.0, "batch_size": 128, "eval_batch_size": 256, "input_size": 32}
+    pred = {"predicted_mb": 1000.0, "evaluate_mb": 950.0, "batch_size": 128, "eval_batch_size": 256,
+            "input_size": 32}
     df = frame([row("a", "s000", "cnn4", pred, {"train_peak_mb": 1100.0, "evaluate_peak_mb": 900.0,
                                                  "train_seconds": 3.0}, "ran"),
                 row("b", "s002", "mlp_mixer_b16", {**pred, "predicted_mb": 90_000.0},
@@ -79,7 +80,7 @@ def test_table_sets_peak_beside_prediction():
                     "cannot run here: ...")])
     assert df.loc[0, "measured_over_predicted"] == 1.1 and pd.isna(df.loc[1, "measured_over_predicted"])
     text = markdown(df)
-    assert "| a | s000 | cnn4 | 128 | 256 | 32 | 1,000 | 1,100 | 900 | 1.1 | 3 | ran |" in text
+    assert "| a | s000 | cnn4 | 128 | 256 | 32 | 1,000 | 1,100 | 1.1 | 950 | 900 | 3 | ran |" in text
     assert "90,000" in text and "cannot run here" in text
 
 

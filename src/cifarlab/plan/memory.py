@@ -10,8 +10,9 @@ stops at the recipe's batch (then the reading is the prediction), or once one do
 adds ``enough_mb`` (activations grow linearly with the batch, so the last two readings
 give the slope), or before a step the slope says would pass ``cap_mb``. The evaluation
 step at ``eval_batch_size`` is probed the same way, up to batches of ``EVAL_PROBE_MAX``.
-The run's predicted peak is the larger of the two, plus the uint8 split the train step
-holds (training set and the validation images it keeps).
+The train process's predicted peak is the larger of a training step and a validation
+step (at the validation images' batch), plus the uint8 split the train step holds; the
+evaluate step's is a test batch's (an upper bound: the probe holds optimizer state).
 
 Linux only (``/proc``); one experiment per process, so imports and caches of another
 model do not count (``python -m cifarlab.plan.memory --experiment E``: one JSON line).
@@ -37,8 +38,9 @@ EVAL_PROBE_MAX = 32  # evaluation batches probed at most this large, then extrap
 class MemoryPrediction:
     experiment: str
     predicted_mb: float  # the train process's peak resident size, MiB
+    evaluate_mb: float  # the evaluate step's (test batches), an upper bound
     train_mb: float  # extrapolated peak of one training step at batch_size
-    eval_mb: float  # extrapolated peak of one evaluation step at eval_batch_size
+    eval_mb: float  # extrapolated peak of one validation step (eval_batch_size, or fewer images)
     split_mb: float  # the uint8 images the train step holds
     batch_size: int
     eval_batch_size: int
@@ -140,11 +142,14 @@ def predict_memory(cfg, name: str, *, enough_mb: float = 32.0, cap_mb: float = 4
     # Inference keeps no activations for a backward pass: a few small batches give its slope.
     eval_points = probe(eval_step, w.eval_batch_size, enough_mb=enough_mb, cap_mb=cap_mb,
                         max_batch=EVAL_PROBE_MAX)
-    train_mb, eval_mb = extrapolate(train_points, w.batch_size), extrapolate(eval_points, w.eval_batch_size)
+    # A validation or test set smaller than eval_batch_size is one smaller batch.
+    train_mb = extrapolate(train_points, w.batch_size)
+    eval_mb = extrapolate(eval_points, min(w.eval_batch_size, w.val_images))
+    test_mb = extrapolate(eval_points, min(w.eval_batch_size, w.test_images))
     split_mb = _whole_split_mb(w)
-    return MemoryPrediction(name, round(max(train_mb, eval_mb) + split_mb, 1), round(train_mb, 1),
-                            round(eval_mb, 1), round(split_mb, 1), w.batch_size, w.eval_batch_size,
-                            w.input_size, train_points, eval_points)
+    return MemoryPrediction(name, round(max(train_mb, eval_mb) + split_mb, 1), round(test_mb + split_mb, 1),
+                            round(train_mb, 1), round(eval_mb, 1), round(split_mb, 1), w.batch_size,
+                            w.eval_batch_size, w.input_size, train_points, eval_points)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

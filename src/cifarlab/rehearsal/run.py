@@ -173,8 +173,8 @@ def _predict_all(cfg, work: Path, env, limit_mb: float, cores: int) -> tuple[dic
 
 def _verdict(name: str, p: dict | None, why: str, seconds: float, limit_mb: float) -> tuple[dict | None, str]:
     """The prediction and why the experiment does not run ('' when it does), said aloud."""
-    if p is not None and p["predicted_mb"] > limit_mb:
-        why = (f"cannot run here: the planner predicts {p['predicted_mb'] / 1024:.1f} GiB at batch "
+    if p is not None and max(p["predicted_mb"], p["evaluate_mb"]) > limit_mb:
+        why = (f"cannot run here: the planner predicts {max(p['predicted_mb'], p['evaluate_mb']) / 1024:.1f} GiB at batch "
                f"{p['batch_size']}, {p['input_size']} px (limit {limit_mb / 1024:.1f} GiB)")
     shown = f"predicted {p['predicted_mb'] / 1024:.2f} GiB" if p else "no prediction"
     say(f"{name}: {shown} ({seconds:.0f} s){'; ' + why if why else ''}")

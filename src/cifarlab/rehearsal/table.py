@@ -15,7 +15,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 COLUMNS = ("experiment", "study", "model", "batch_size", "eval_batch_size", "input_px", "predicted_mb",
-           "train_peak_mb", "evaluate_peak_mb", "measured_over_predicted", "train_seconds", "status")
+           "train_peak_mb", "measured_over_predicted", "predicted_evaluate_mb", "evaluate_peak_mb",
+           "train_seconds", "status")
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -39,7 +40,8 @@ def row(experiment: str, study: str, model: str, prediction: Mapping[str, Any] |
     ratio = round(peak / predicted, 2) if predicted and peak else None
     return {"experiment": experiment, "study": study, "model": model, "batch_size": p.get("batch_size"),
             "eval_batch_size": p.get("eval_batch_size"), "input_px": p.get("input_size"),
-            "predicted_mb": predicted, **got, "measured_over_predicted": ratio, "status": status}
+            "predicted_mb": predicted, "predicted_evaluate_mb": p.get("evaluate_mb"), **got,
+            "measured_over_predicted": ratio, "status": status}
 
 
 def frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
