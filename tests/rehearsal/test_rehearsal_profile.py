@@ -82,3 +82,18 @@ def test_every_training_pipeline_yields_the_input_size_its_model_takes(cfgs):
                              batch_size=2)
         x, _ = next(iter(loader))
         assert tuple(x.shape[-2:]) == (px, px), name
+
+
+def test_gradcam_pair_of_a_run_without_either_example_still_picks_an_image():
+    """Found by the rehearsal: EfficientNet-B2 at chance had no correct bird and no
+    airplane -> ship error, and the explain step failed on an empty selection."""
+    import numpy as np
+
+    from cifarlab.steps.explain import pick_pair
+
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    labels, preds = np.array([0, 2, 3]), np.array([1, 1, 1])
+    idx, note = pick_pair("cifar10", classes, labels, preds)
+    assert idx == [0] and "no such example for both" in note and "first test image" in note
+    idx, _ = pick_pair("cifar10", classes, np.array([2, 0]), np.array([2, 8]))
+    assert idx == [0, 1]
