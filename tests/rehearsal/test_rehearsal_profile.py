@@ -58,7 +58,8 @@ def test_the_planner_counts_the_cut(cfgs):
 
 def test_ci_part_covers_every_family_and_recipe_kind(cfgs):
     _, reh = cfgs
-    part = ci_subset(reh)
+    part, left_out = ci_subset(reh)
+    assert left_out == []
     families = {FAMILY_MODULES[e.model] for e in reh.experiments.values()}
     assert {FAMILY_MODULES[reh.experiments[n].model] for n in part} == families
     for kind, has in KINDS.items():
@@ -97,3 +98,16 @@ def test_gradcam_pair_of_a_run_without_either_example_still_picks_an_image():
     assert idx == [0] and "no such example for both" in note and "first test image" in note
     idx, _ = pick_pair("cifar10", classes, np.array([2, 0]), np.array([2, 8]))
     assert idx == [0, 1]
+
+
+def test_ci_part_within_a_cost_keeps_every_recipe_kind(cfgs):
+    from cifarlab.rehearsal.subset import rehearsal_cost
+
+    _, reh = cfgs
+    part, left_out = ci_subset(reh, max_cost=150)
+    for kind, has in KINDS.items():
+        assert any(has(reh.experiments[n]) for n in part), kind
+    kinds_only, _ = ci_subset(reh, max_cost=0)
+    assert sum(rehearsal_cost(reh.experiments[n], reh) for n in part) <= max(
+        150, sum(rehearsal_cost(reh.experiments[n], reh) for n in kinds_only))
+    assert left_out and set(left_out).isdisjoint({FAMILY_MODULES[reh.experiments[n].model] for n in part})

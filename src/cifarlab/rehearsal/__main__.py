@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="an experiment predicted above this does not start (default: half this machine's memory)")
     p.add_argument("--ci", action="store_true",
                    help="only CI's part: the cheapest experiment of each model family and of each recipe kind")
+    p.add_argument("--ci-cost", type=float, default=None,
+                   help="with --ci: add families only while the part costs at most this many "
+                        "cost-table seconds (models/cpu_cost.json; default: every family)")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "rehearsal")
     args = p.parse_args(argv)
     if args.cores < 1:
@@ -29,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     limit = args.memory_gb * 1024 if args.memory_gb else machine_memory_mb() / 2
     try:
-        return rehearse(Request(args.only, args.cores, limit, args.out, ci=args.ci))
+        return rehearse(Request(args.only, args.cores, limit, args.out, ci=args.ci, ci_cost=args.ci_cost))
     except (CifarlabError, OSError, ValueError) as exc:
         print(f"rehearsal: error: {exc}", file=sys.stderr)
         return 2

@@ -47,6 +47,7 @@ class Request:
     limit_mb: float  # an experiment predicted above this does not start; the guard's limit
     out: Path
     ci: bool = False  # only CI's part of the selection (cifarlab.rehearsal.subset)
+    ci_cost: float | None = None  # CI's part within this many cost-table seconds (None: every family)
 
 
 def machine_memory_mb() -> float:
@@ -116,9 +117,11 @@ def rehearse(req: Request) -> int:
     if req.ci:
         from cifarlab.rehearsal.subset import ci_subset
 
-        chosen = ci_subset(cfg)
+        chosen, left_out = ci_subset(cfg, max_cost=req.ci_cost)
         for name, why in chosen.items():
             say(f"CI part: {name} ({why})")
+        if left_out:
+            say(f"CI part: left out for time (--ci-cost {req.ci_cost:g}): families {', '.join(left_out)}")
         req = dataclasses.replace(req, only=",".join(chosen))
         cfg = cfg.select(req.only)
     say(f"{len(cfg.experiments)} experiments; memory limit {req.limit_mb / 1024:.1f} GiB; "

@@ -1,8 +1,8 @@
-"""The part of the rehearsal CI runs: every model family and every recipe kind, cheaply.
+"""The part of the rehearsal CI runs: every recipe kind and as many model families as fit.
 
-Torch-free. For each model family (``models/index.py``) the experiment whose rehearsal
-costs least, then, for each recipe kind not yet covered (two phases, a resize, 224 px
-inputs, a warm-up), the cheapest experiment of that kind. Cost: the measured CPU
+Torch-free. For each recipe kind (two phases, a resize, 224 px inputs, a warm-up) the
+experiment whose rehearsal costs least, then for each model family (``models/index.py``)
+not yet covered its cheapest experiment, cheapest first, within a cost budget. Cost: the measured CPU
 seconds per training image (``models/cpu_cost.json``, scaled to the input size) times
 the images the rehearsal trains (``train_batches`` x batch x epochs); a model missing
 from the table counts as the dearest. Only experiments predicted to fit are candidates
@@ -38,21 +38,31 @@ def rehearsal_cost(exp: ExperimentConfig, cfg: Config) -> float:
     return per_image * (_input_px(exp) / 32) ** 2 * exp.recipe.batch_size * batches * exp.recipe.max_epochs
 
 
-def ci_subset(cfg: Config, fits: Callable[[str], bool] = lambda name: True) -> dict[str, str]:
-    """experiment -> why it is in CI's part (its family, or the recipe kind it covers)."""
+def ci_subset(cfg: Config, fits: Callable[[str], bool] = lambda name: True,
+              max_cost: float | None = None) -> tuple[dict[str, str], list[str]]:
+    """(experiment -> why it is in CI's part, families left out). Every recipe kind's
+    cheapest experiment first, then each family's cheapest, cheapest family first, while
+    the part's cost (``rehearsal_cost``, table seconds) stays within ``max_cost`` (None:
+    every family)."""
     cost = {n: rehearsal_cost(e, cfg) for n, e in cfg.experiments.items() if fits(n)}
-    chosen: dict[str, str] = {}
-    families: dict[str, list[str]] = {}
-    for name in cost:
-        families.setdefault(FAMILY_MODULES[cfg.experiments[name].model], []).append(name)
-    for family, names in families.items():
-        best = min(names, key=cost.__getitem__)
-        chosen[best] = f"{chosen[best]}, {family}" if best in chosen else f"family {family}"
+    chosen: dict[str, list[str]] = {}
     for kind, has in KINDS.items():
-        if any(has(cfg.experiments[n]) for n in chosen):
-            continue
         names = [n for n in cost if has(cfg.experiments[n])]
         if names:
-            best = min(names, key=cost.__getitem__)
-            chosen[best] = f"{chosen.get(best, '')}{', ' if best in chosen else ''}{kind}"
-    return {n: chosen[n] for n in cfg.experiments if n in chosen}
+            chosen.setdefault(min(names, key=cost.__getitem__), []).append(kind)
+    families: dict[str, str] = {}
+    for name in sorted(cost, key=cost.__getitem__):
+        families.setdefault(FAMILY_MODULES[cfg.experiments[name].model], name)
+    for name in chosen:
+        chosen[name].insert(0, f"family {FAMILY_MODULES[cfg.experiments[name].model]}")
+    covered = {FAMILY_MODULES[cfg.experiments[n].model] for n in chosen}
+    left_out = []
+    for family, name in families.items():
+        if family in covered:
+            continue
+        total = sum(cost[n] for n in chosen) + cost[name]
+        if max_cost is not None and total > max_cost:
+            left_out.append(family)
+            continue
+        chosen[name] = [f"family {family}"]
+    return {n: ", ".join(chosen[n]) for n in cfg.experiments if n in chosen}, left_out
