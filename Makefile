@@ -79,6 +79,15 @@ plan: env
 gpu-check: env
 	$(UV) run python bench/gpu_check.py
 
+# The rehearsal (README "Rehearse the full profile"): every experiment at the full profile's
+# shapes for 2 epochs of 2 batches on the CPU, through the real DAG on stand-in data, with
+# each peak memory beside the planner's prediction; everything under results/rehearsal/.
+# make rehearsal REHEARSAL_ARGS="--ci --cores 2" runs CI's part.
+REHEARSAL_ARGS ?=
+.PHONY: rehearsal
+rehearsal: env
+	nice $(UV) run python -m cifarlab.rehearsal $(REHEARSAL_ARGS)
+
 # Regenerate the schema's list of model names from the registry.
 schema: env
 	$(UV) run python -m cifarlab.config --write-model-enum

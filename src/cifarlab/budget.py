@@ -171,6 +171,27 @@ def lr_scale(rule: str, batch_size: int, declared_batch_size: int | None) -> flo
     return math.sqrt(ratio) if rule == "sqrt" else ratio
 
 
+def batch_cut(plan: RunBudget, *, train_batches: int | None, eval_batches: int | None,
+              eval_batch_size: int, sizes: dict[str, int]) -> RunBudget:
+    """A rehearsal's cut (``profiles.<p>.train_batches`` / ``eval_batches``): every epoch
+    takes at most ``train_batches`` batches at the run's batch size, every validation pass
+    and the test set at most ``eval_batches`` batches of ``eval_batch_size``; the batch
+    and input sizes stay the recipe's. None leaves that part as ``plan`` has it."""
+    if train_batches is None and eval_batches is None:
+        return plan
+    batches = plan.train_batches_per_epoch
+    if train_batches is not None and train_batches < (batches or sizes["train"] // plan.batch_size):
+        batches = train_batches
+
+    def images(current: int | None, size: int) -> int | None:
+        if eval_batches is None:
+            return current
+        return min(current or size, size, eval_batches * eval_batch_size)
+
+    return replace(plan, train_batches_per_epoch=batches, val_images=images(plan.val_images, sizes["val"]),
+                   test_images=images(plan.test_images, sizes["test"]))
+
+
 def ablation_plan(base: RunBudget, *, base_batch: int, batch: int, input_px: int, gflops_per_image: float,
                   seconds_per_image: float, train_size: int) -> RunBudget:
     """An ablation or grid cell trains on its base's budget: the same images per epoch, the

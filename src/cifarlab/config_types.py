@@ -148,6 +148,10 @@ class ProfileConfig:
     pretrained_missing: str = "error"  # "error" | "random" (random init, marked in the report)
     random_init_phases: str = "keep"  # "keep" | "merge" (cifarlab.steps.train.merged_phases)
     bn_recalibration_batches: int = 0  # see cifarlab.train.settings.TrainSettings
+    # A rehearsal's cut: training batches per epoch, evaluation batches per validation pass
+    # and for the test set, at the recipe's own batch sizes (None = the whole split).
+    train_batches: int | None = None
+    eval_batches: int | None = None
     budget: BudgetConfig | None = None
 
 

@@ -15,9 +15,21 @@ from cifarlab.plan.workload import Workload
 
 
 def apply_budget(cfg: Config, exp: ExperimentConfig, w: Workload) -> Workload:
-    """``w`` as the profile's budget cuts it (unchanged without a budget)."""
-    if getattr(cfg.profile, "budget", None) is None:
-        return w
+    """``w`` as the profile's budget, or its batch cut (``train_batches``,
+    ``eval_batches``), cuts it (unchanged without either)."""
+    p = cfg.profile
+    if getattr(p, "budget", None) is None:
+        if getattr(p, "train_batches", None) is None and getattr(p, "eval_batches", None) is None:
+            return w
+        from cifarlab.budget import RunBudget, batch_cut
+
+        sizes = {"train": w.train_images, "val": w.val_images, "test": w.test_images}
+        b = batch_cut(RunBudget(w.input_size, 0.0, w.batch_size, None, None, None, None),
+                      train_batches=p.train_batches, eval_batches=p.eval_batches,
+                      eval_batch_size=w.eval_batch_size, sizes=sizes)
+        return dataclasses.replace(w, train_batches_cap=b.train_batches_per_epoch,
+                                   val_images=b.val_images or w.val_images,
+                                   test_images=b.test_images or w.test_images)
     from cifarlab.steps.train import plan_budget
 
     meta = {"num_classes": w.num_classes, "image_size": w.image_size,

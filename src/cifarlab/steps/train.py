@@ -176,6 +176,8 @@ def plan_budget(cfg: Config, exp: ExperimentConfig, meta: dict):
         plan = budgets.plan_run(seconds, gflops_per_image=gflops, input_px=px, batch_size=exp.recipe.batch_size,
                                 epochs=exp.recipe.max_epochs, train_size=sizes["train"], val_size=sizes["val"],
                                 test_size=sizes["test"], runs_in_study=cfg.runs_in_study(exp.study), budget=budget)
+    plan = budgets.batch_cut(plan, train_batches=cfg.profile.train_batches, eval_batches=cfg.profile.eval_batches,
+                             eval_batch_size=exp.recipe.eval_batch_size, sizes=sizes)
     rule = budget.lr_scaling if budget else "none"
     return dataclasses.replace(plan, lr_scale=budgets.lr_scale(rule, plan.batch_size, exp.recipe.declared_batch_size))
 
@@ -233,6 +235,11 @@ def train_seed(cfg: Config, exp: ExperimentConfig, seed: int, device: str, meta:
     phases.mark("fit")
     if not ddp.is_main():  # rank 0 writes; the others go on to the next seed
         return final
+    from cifarlab.evaluate.runtime import peak_memory_mb
+
+    # The train process's peak so far (CPU: max RSS; CUDA: max allocated): what a run of
+    # this recipe needs, set beside the planner's prediction by `make rehearsal`.
+    facts["peak_mem_mb"], facts["peak_mem_source"] = peak_memory_mb(device)
     write_json(final / "run.json", {"experiment": exp.name, "seed": seed, "budget": budget.as_dict(),
                                     "threads": torch.get_num_threads(), **facts})
     marker.write_text(identity)
