@@ -27,8 +27,11 @@ def _params() -> dict:
 
 
 def _stand_in_outputs(work: Path) -> None:
-    """Every declared output as a file (.json) or a folder holding one file."""
+    """Every declared output as a file (.json) or a folder holding one file (and the file
+    its step writes last, which Snakefile's folder check looks for)."""
     from dvc.repo import Repo
+
+    from cifarlab.folders import MARKERS
 
     for stage in Repo(str(work)).index.stages:
         for out in stage.outs:
@@ -39,6 +42,8 @@ def _stand_in_outputs(work: Path) -> None:
             else:
                 path.mkdir(parents=True, exist_ok=True)
                 (path / "stand_in.txt").write_text(str(out.def_path))
+                if str(out.def_path) in MARKERS:
+                    (path / MARKERS[str(out.def_path)]).write_text("{}\n")
 
 
 def _edit_members(work: Path) -> None:
