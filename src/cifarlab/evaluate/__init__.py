@@ -11,37 +11,29 @@ Typical use by the evaluate step::
              "peak_mem_mb": mb, "peak_mem_source": src, "device": device, **train_facts}
     write_evaluation(run_dir, ev, indices=test.indices, facts=facts)
 
-The torch functions are imported lazily, so ``import cifarlab.evaluate`` (metrics and the
-writer) stays torch-free.
+Each name is imported on first use, so ``import cifarlab.evaluate`` costs nothing and the
+metrics and writer stay torch-free.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cifarlab.evaluate.metrics import (
-    AVERAGE_ROWS,
-    Evaluation,
-    confusion_frame,
-    cross_entropy,
-    evaluate_predictions,
-    per_class_table,
-    top_k_accuracy,
-)
-from cifarlab.evaluate.writer import FACT_KEYS, SUMMARY_KEYS, metrics_record, write_evaluation
+# Every name loads its module on first use (PEP 562): the train step reads its peak memory
+# from ``runtime`` and must not pay for scikit-learn and scipy (~0.9 s a job) with it.
+_MODULES = {
+    **dict.fromkeys(("AVERAGE_ROWS", "Evaluation", "confusion_frame", "cross_entropy",
+                     "evaluate_predictions", "per_class_table", "top_k_accuracy"), "metrics"),
+    **dict.fromkeys(("FACT_KEYS", "SUMMARY_KEYS", "metrics_record", "write_evaluation"), "writer"),
+    **dict.fromkeys(("predict", "measure_latency", "peak_memory_mb", "reset_peak_memory"), "runtime"),
+}
 
-_TORCH_FUNCTIONS = ("predict", "measure_latency", "peak_memory_mb", "reset_peak_memory")
-
-__all__ = [
-    "AVERAGE_ROWS", "Evaluation", "FACT_KEYS", "SUMMARY_KEYS", "confusion_frame", "cross_entropy",
-    "evaluate_predictions", "metrics_record", "per_class_table", "top_k_accuracy", "write_evaluation",
-    *_TORCH_FUNCTIONS,
-]
+__all__ = sorted(_MODULES)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _TORCH_FUNCTIONS:
-        from cifarlab.evaluate import runtime
+    if name in _MODULES:
+        import importlib
 
-        return getattr(runtime, name)
+        return getattr(importlib.import_module(f"cifarlab.evaluate.{_MODULES[name]}"), name)
     raise AttributeError(f"module 'cifarlab.evaluate' has no attribute {name!r}")
