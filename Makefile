@@ -57,7 +57,7 @@ pull: env
 # that differ between them. Regexes match DVC's column names (`path:metric` when the same
 # metric comes from several files).
 EXPS_N ?= 5
-EXPS_KEEP ?= ^(Experiment|Created)$$|.*(top1|top5|macro_f1|train_seconds)(_mean|_std)?$$
+EXPS_KEEP ?= ^(Experiment|Created)$$|(^|:)(top1|top5|macro_f1|train_seconds)(_mean|_std|_ci_low|_ci_high)?$$
 EXPS_DROP ?= (?!profile$$|(profiles|recipes|experiments|split|datasets|studies)\.)
 exps: env
 	$(UV) run dvc exp show --no-pager -n $(EXPS_N) --only-changed --keep '$(EXPS_KEEP)' --drop '$(EXPS_DROP)'
