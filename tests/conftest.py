@@ -1,4 +1,5 @@
-"""Fixtures for the training tests: the tiny model/loader driver, loaded by path."""
+"""Shared fixtures: the tiny model/loader driver of the training and next-steps tests,
+loaded by path."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-DRIVER = Path(__file__).parents[1] / "train" / "fit_driver.py"
+DRIVER = Path(__file__).parent / "train" / "fit_driver.py"
 
 
 @pytest.fixture(scope="session")
